@@ -1,0 +1,427 @@
+"""Discrete architectures: genotypes, published cells, width and depth, derivation from alpha,
+NAS-Bench-201 strings, sampling, rewiring and neighbourhoods.
+
+A genotype is what a cell search returns: for each intermediate node of a cell, which two earlier
+nodes it reads and which operation it applies to each (DARTS, Liu et al. 2019, spec 1.4).
+
+    Genotype(normal=[(op, input), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])
+
+Entries 2i and 2i+1 of a cell list are the two inputs of intermediate node i+2; input 0 is the
+cell before the previous one (c_{k-2}), input 1 the previous cell (c_{k-1}), m >= 2 node m.
+
+Also here: width and depth of a cell and the widest-shallowest and random-connection variants of
+Shu et al. (2020, "Understanding architectures learnt by cell-based neural architecture search",
+spec 7.1-7.2); the NAS-Bench-201 string format and argmax rule (Dong & Yang 2020, spec 2.2-2.3);
+uniform sampling and one-change neighbourhoods (spec 6.3, our design). Used from lesson 01 on.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from collections import namedtuple
+
+import numpy as np
+import torch
+
+from nascourse.ops import DARTS_OPS, EVAL_ONLY_OPS, NB201_OPS
+
+Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
+
+# Published cells, as in the DARTS repository (quark0/darts cnn/genotypes.py).
+NASNET = Genotype(
+    normal=[("sep_conv_5x5", 1), ("sep_conv_3x3", 0),
+            ("sep_conv_5x5", 0), ("sep_conv_3x3", 0),
+            ("avg_pool_3x3", 1), ("skip_connect", 0),
+            ("avg_pool_3x3", 0), ("avg_pool_3x3", 0),
+            ("sep_conv_3x3", 1), ("skip_connect", 1)],
+    normal_concat=[2, 3, 4, 5, 6],
+    reduce=[("sep_conv_5x5", 1), ("sep_conv_7x7", 0),
+            ("max_pool_3x3", 1), ("sep_conv_7x7", 0),
+            ("avg_pool_3x3", 1), ("sep_conv_5x5", 0),
+            ("skip_connect", 3), ("avg_pool_3x3", 2),
+            ("sep_conv_3x3", 2), ("max_pool_3x3", 1)],
+    reduce_concat=[4, 5, 6],
+)
+
+AMOEBANET = Genotype(
+    normal=[("avg_pool_3x3", 0), ("max_pool_3x3", 1),
+            ("sep_conv_3x3", 0), ("sep_conv_5x5", 2),
+            ("sep_conv_3x3", 0), ("avg_pool_3x3", 3),
+            ("sep_conv_3x3", 1), ("skip_connect", 1),
+            ("skip_connect", 0), ("avg_pool_3x3", 1)],
+    normal_concat=[4, 5, 6],
+    reduce=[("avg_pool_3x3", 0), ("sep_conv_3x3", 1),
+            ("max_pool_3x3", 0), ("sep_conv_7x7", 2),
+            ("sep_conv_7x7", 0), ("avg_pool_3x3", 1),
+            ("max_pool_3x3", 0), ("max_pool_3x3", 1),
+            ("conv_7x1_1x7", 0), ("sep_conv_3x3", 5)],
+    reduce_concat=[3, 4, 6],
+)
+
+DARTS_V1 = Genotype(
+    normal=[("sep_conv_3x3", 1), ("sep_conv_3x3", 0),
+            ("skip_connect", 0), ("sep_conv_3x3", 1),
+            ("skip_connect", 0), ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 0), ("skip_connect", 2)],
+    normal_concat=[2, 3, 4, 5],
+    reduce=[("max_pool_3x3", 0), ("max_pool_3x3", 1),
+            ("skip_connect", 2), ("max_pool_3x3", 0),
+            ("max_pool_3x3", 0), ("skip_connect", 2),
+            ("skip_connect", 2), ("avg_pool_3x3", 0)],
+    reduce_concat=[2, 3, 4, 5],
+)
+
+DARTS_V2 = Genotype(
+    normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 1), ("skip_connect", 0),
+            ("skip_connect", 0), ("dil_conv_3x3", 2)],
+    normal_concat=[2, 3, 4, 5],
+    reduce=[("max_pool_3x3", 0), ("max_pool_3x3", 1),
+            ("skip_connect", 2), ("max_pool_3x3", 1),
+            ("max_pool_3x3", 0), ("skip_connect", 2),
+            ("skip_connect", 2), ("max_pool_3x3", 1)],
+    reduce_concat=[2, 3, 4, 5],
+)
+DARTS = DARTS_V2
+
+# ENAS and SNAS (mild), as in Understanding-NAS (shuyao95/Understanding-NAS genotypes.py, commits e54bef2
+# and b6cca34 agree).
+ENAS = Genotype(
+    normal=[("sep_conv_3x3", 1), ("skip_connect", 1),
+            ("sep_conv_5x5", 1), ("skip_connect", 0),
+            ("avg_pool_3x3", 0), ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 0), ("avg_pool_3x3", 1),
+            ("sep_conv_5x5", 1), ("avg_pool_3x3", 0)],
+    normal_concat=[2, 3, 4, 5, 6],
+    reduce=[("sep_conv_5x5", 0), ("avg_pool_3x3", 1),
+            ("sep_conv_3x3", 1), ("avg_pool_3x3", 1),
+            ("sep_conv_3x3", 1), ("avg_pool_3x3", 1),
+            ("sep_conv_5x5", 4), ("avg_pool_3x3", 1),
+            ("sep_conv_3x3", 5), ("sep_conv_5x5", 0)],
+    reduce_concat=[2, 3, 6],
+)
+
+SNAS_MILD = Genotype(
+    normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
+            ("skip_connect", 0), ("dil_conv_3x3", 1),
+            ("skip_connect", 0), ("skip_connect", 1),
+            ("skip_connect", 0), ("sep_conv_3x3", 1)],
+    normal_concat=[2, 3, 4, 5],
+    reduce=[("max_pool_3x3", 0), ("max_pool_3x3", 1),
+            ("skip_connect", 2), ("max_pool_3x3", 1),
+            ("max_pool_3x3", 1), ("skip_connect", 2),
+            ("dil_conv_5x5", 2), ("max_pool_3x3", 0)],
+    reduce_concat=[2, 3, 4, 5],
+)
+
+
+def derive_cell(weights: torch.Tensor, ops: list[str], steps: int = 4) -> list[tuple[str, int]]:
+    """DARTS's magnitude rule (spec 1.4): a cell list from a (num_edges, num_ops) weight matrix.
+
+    ``weights`` holds softmax(alpha) with one row per edge, in the supernet's edge order
+    (node 2 reads 0, 1; node 3 reads 0, 1, 2; ...). For each intermediate node keep the two
+    incoming edges whose strongest non-``none`` operation is largest, and on each that operation.
+    ``none`` is never selected. Returns 2 * steps (op_name, input_index) pairs.
+    """
+    weights = torch.as_tensor(weights).detach().float().cpu()
+    num_edges = sum(2 + i for i in range(steps))
+    if weights.shape != (num_edges, len(ops)):
+        raise ValueError(
+            f"weights has shape {tuple(weights.shape)}, expected ({num_edges}, {len(ops)}) "
+            f"for {steps} nodes and {len(ops)} operations"
+        )
+    candidates = [o for o, name in enumerate(ops) if name != "none"]
+    if not candidates:
+        raise ValueError(f"operation list {ops} has nothing but 'none' to choose from")
+    masked = weights[:, candidates]  # (num_edges, |O| - 1): none never counts
+    cell = []
+    start = 0
+    for i in range(steps):
+        n = 2 + i  # node i+2 has an edge from each of the n earlier nodes
+        rows = masked[start:start + n]  # (n, |O| - 1)
+        strength, best = rows.max(dim=1)  # strongest non-none op per incoming edge
+        strength, best = strength.tolist(), best.tolist()
+        # top-2 edges by strength, strongest first as in DARTS (a stable sort: ties go to the earlier input)
+        order = sorted(range(n), key=lambda j: -strength[j])[:2]
+        for j in order:
+            cell.append((ops[candidates[best[j]]], j))
+        start += n
+    return cell
+
+
+# ------ Validation and saving -----------------------------------------------------------------------
+
+KNOWN_OPS = DARTS_OPS + EVAL_ONLY_OPS  # every operation a published DARTS-space cell uses
+_FORM = "Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])"
+
+
+def _check_cell(cell: list, concat: list, ops: list[str] | None, name: str = "cell") -> None:
+    """Raise ValueError unless ``cell`` is 2 (op, input) pairs per node with valid inputs and concat."""
+    if not isinstance(cell, (list, tuple)) or len(cell) == 0 or len(cell) % 2:
+        size = f"has {len(cell)} entries" if isinstance(cell, (list, tuple)) else f"= {cell!r}"
+        raise ValueError(f"{name} {size}; expected a list of 2 (op, input) pairs per node, e.g. 8 for 4 nodes")
+    for k, entry in enumerate(cell):
+        node = 2 + k // 2  # entries 2i, 2i+1 feed node i+2, which may read nodes 0 .. i+1
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[0], str)):
+            raise ValueError(f"{name}[{k}] = {entry!r}; expected a pair (op_name, input_index)")
+        op, j = entry
+        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < node:
+            raise ValueError(f"{name}[{k}] = {entry!r}: node {node} can only read inputs 0..{node - 1}")
+        if ops is not None and op not in ops:
+            raise ValueError(f"{name}[{k}] = {entry!r}: unknown operation {op!r}; expected one of {ops}")
+    nodes = list(range(2, 2 + len(cell) // 2))
+    if len(concat) == 0 or len(set(concat)) != len(concat) or any(m not in nodes for m in concat):
+        raise ValueError(f"{name}_concat = {list(concat)}: expected distinct node indices from {nodes}")
+
+
+def check_genotype(genotype: Genotype, ops: list[str] | None = KNOWN_OPS) -> None:
+    """Raise a ValueError naming the bad field unless ``genotype`` is well formed.
+
+    Checks: 2 pairs per node, input indices 0 <= j < node, op names in ``ops`` (default: the DARTS
+    operations plus sep_conv_7x7 and conv_7x1_1x7; None skips this check), concat indices distinct
+    intermediate nodes.
+    """
+    if not (isinstance(genotype, tuple) and len(genotype) == 4):  # a Genotype or a plain 4-tuple
+        raise ValueError(f"{genotype!r} is not a genotype; expected {_FORM}")
+    genotype = Genotype(*genotype)
+    for name in ("normal", "reduce"):
+        _check_cell(getattr(genotype, name), getattr(genotype, name + "_concat"), ops, name)
+
+
+def _plain(genotype: Genotype) -> Genotype:
+    """The same genotype with plain lists, str and int (no range, tuple or numpy integers)."""
+    normal, normal_concat, reduce, reduce_concat = genotype
+    return Genotype([(str(op), int(j)) for op, j in normal], [int(m) for m in normal_concat],
+                    [(str(op), int(j)) for op, j in reduce], [int(m) for m in reduce_concat])
+
+
+def genotype_to_str(genotype: Genotype, ops: list[str] | None = None) -> str:
+    """The ``Genotype(normal=[...], ...)`` form that DARTS prints; ``genotype_from_str`` reads it back.
+
+    Checked with ``check_genotype(genotype, ops)``; by default any op names pass (e.g. RobustDARTS's
+    ``noise``), pass ``ops`` to check them.
+    """
+    check_genotype(genotype, ops)
+    return repr(_plain(genotype))
+
+
+def genotype_from_str(s: str, ops: list[str] | None = None) -> Genotype:
+    """Parse ``genotype_to_str``'s form (and DARTS's logs, which print concat as ``range(2, 6)``).
+
+    Only literals are read (``ast.literal_eval`` on each field), never ``eval``. Checked like
+    ``genotype_to_str``: pass ``ops`` to reject unknown op names.
+    """
+    def fail(why: str) -> ValueError:
+        return ValueError(f"malformed genotype string {s!r}: {why}. The expected form is {_FORM}")
+
+    try:
+        call = ast.parse(str(s).strip(), mode="eval").body
+    except SyntaxError as e:
+        raise fail(f"not a Python expression ({e.msg})") from None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Genotype"):
+        raise fail("it is not a call Genotype(...)")
+    if call.args or sorted(k.arg or "**" for k in call.keywords) != sorted(Genotype._fields):
+        raise fail(f"expected exactly the keyword arguments {', '.join(Genotype._fields)}")
+    fields = {}
+    for kw in call.keywords:
+        v = kw.value
+        is_range = isinstance(v, ast.Call) and getattr(v.func, "id", None) == "range" and not v.keywords
+        try:
+            fields[kw.arg] = list(range(*map(ast.literal_eval, v.args))) if is_range else ast.literal_eval(v)
+        except (ValueError, TypeError, SyntaxError):
+            raise fail(f"{kw.arg} is not a literal list") from None
+    try:
+        check_genotype(Genotype(**fields), ops)
+    except ValueError as e:
+        raise fail(str(e)) from None
+    return _plain(Genotype(**fields))
+
+
+# ------ Width and depth (Shu et al. 2020, spec 7.1) and the variants built from them (spec 7.2) -----
+
+def cell_width_depth(cell: list[tuple[str, int]], concat: list[int]) -> tuple[float, int]:
+    """(width in units of c, depth) of one cell (spec 7.1).
+
+    width: each node contributes c times the fraction of its edges that read an input node
+    (c_{k-2} or c_{k-1}); with 2 edges per node that is 0.5c per such edge.
+    depth: d(input) = 0, d(node) = 1 + max over its inputs, depth = 1 + max over the concatenated
+    nodes (the node -> output edge counts as one connection).
+    """
+    _check_cell(cell, concat, None)
+    width, d = 0.0, {0: 0, 1: 0}
+    for i in range(len(cell) // 2):
+        inputs = [cell[2 * i][1], cell[2 * i + 1][1]]
+        width += sum(j < 2 for j in inputs) / len(inputs)
+        d[i + 2] = 1 + max(d[j] for j in inputs)
+    return width, 1 + max(d[m] for m in concat)
+
+
+def genotype_width_depth(genotype: Genotype) -> dict[str, tuple[float, int]]:
+    """{"normal": (width, depth), "reduce": (width, depth)} of a genotype's two cells."""
+    return {"normal": cell_width_depth(genotype.normal, genotype.normal_concat),
+            "reduce": cell_width_depth(genotype.reduce, genotype.reduce_concat)}
+
+
+def widest_shallowest(genotype: Genotype) -> Genotype:
+    """The ``*_ADAPT`` rewiring (spec 7.2): every node reads the two input nodes, operations kept.
+
+    Rule: each node's first edge reads c_{k-2} (input 0), its second c_{k-1} (input 1), so each
+    node has width c and depth 1 and an n-node cell becomes (n c, 2). Concat lists are kept, as in
+    Understanding-NAS (channel counts unchanged; AmoebaNet's normal nodes 2, 3 then feed nothing).
+    This equals the repository's hand-made AmoebaNet_ADAPT and SNAS_ADAPT; its NASNet_ADAPT reads
+    (1, 0) in every node and its ENAS_ADAPT normal cell reads (0, 0) at node 3 and (0, 1) at node 6.
+    In reduction cells every edge now reads an input, so every op keeps stride 2.
+    """
+    normal = [(op, k % 2) for k, (op, _) in enumerate(genotype.normal)]  # entry 2i -> 0, 2i+1 -> 1
+    reduce = [(op, k % 2) for k, (op, _) in enumerate(genotype.reduce)]
+    return _plain(Genotype(normal, genotype.normal_concat, reduce, genotype.reduce_concat))
+
+
+def random_connections(genotype: Genotype, seed: int) -> Genotype:
+    """Understanding-NAS's ``random_conn`` (spec 7.2): same operations, inputs drawn uniformly.
+
+    Reproduces ``np.random.seed(seed)`` + ``np.random.choice`` draw for draw with a private
+    ``RandomState`` (the global RNG is untouched). For slot k = 0, 1, ...: draw the normal cell's
+    input, then the reduction cell's, each uniformly from ``states``; after every second slot the
+    next node joins ``states`` (= [0, 1] at first). Both inputs of a node may coincide; concat kept.
+    """
+    if len(genotype.normal) != len(genotype.reduce):
+        raise ValueError(f"normal has {len(genotype.normal)} entries and reduce {len(genotype.reduce)}; "
+                         "random_connections draws both cells slot by slot and needs equal lengths")
+    rng = np.random.RandomState(seed)
+    normal, reduce, states = [], [], [0, 1]
+    for k, ((op_n, _), (op_r, _)) in enumerate(zip(genotype.normal, genotype.reduce)):
+        normal.append((op_n, rng.choice(states, 1).item()))
+        reduce.append((op_r, rng.choice(states, 1).item()))
+        if k % 2 == 1:
+            states.append(states[-1] + 1)
+    return _plain(Genotype(normal, genotype.normal_concat, reduce, genotype.reduce_concat))
+
+
+def random_operations(genotype: Genotype, seed: int, ops: list[str] = DARTS_OPS) -> Genotype:
+    """Understanding-NAS's ``random_ops`` (spec 7.2): same connections, ops uniform over non-``none`` ops.
+
+    Draw order as in the repository: with ``RandomState(seed)``, all normal-cell op indices in one
+    ``choice(n_ops, len(normal))``, then all reduction-cell ones. With ``DARTS_OPS`` this gives its
+    DARTS_OPS1..10 etc. exactly.
+    """
+    candidates, rng = [o for o in ops if o != "none"], np.random.RandomState(seed)
+
+    def draw(cell: list) -> list:  # one choice(|O| - 1, len(cell)) per cell: new ops, same inputs
+        return [(candidates[o], j) for o, (_, j) in zip(rng.choice(len(candidates), len(cell)), cell)]
+
+    normal = draw(genotype.normal)  # normal cell first, then the reduction cell
+    return _plain(Genotype(normal, genotype.normal_concat, draw(genotype.reduce), genotype.reduce_concat))
+
+
+# ------ Sampling and neighbourhoods (spec 6.3, our design) ------------------------------------------
+
+def _rng(seed: int | random.Random) -> random.Random:
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
+
+
+def sample_darts_genotype(seed: int | random.Random, ops: list[str] = DARTS_OPS, steps: int = 4) -> Genotype:
+    """A uniform DARTS-space genotype: per node, 2 distinct predecessors and a non-``none`` op on each.
+
+    Draw order: normal cell then reduction cell; per node, ``rng.sample`` of the two inputs, then
+    the op of each. ``seed`` is an int or a ``random.Random`` (which advances).
+    """
+    rng, candidates = _rng(seed), [o for o in ops if o != "none"]
+    cells = []
+    for _ in ("normal", "reduce"):
+        cell = []
+        for i in range(steps):
+            inputs = rng.sample(range(2 + i), 2)  # node i+2 reads 2 of nodes 0 .. i+1
+            cell += [(rng.choice(candidates), j) for j in inputs]
+        cells.append(cell)
+    concat = list(range(2, 2 + steps))
+    return Genotype(cells[0], concat, cells[1], list(concat))
+
+
+def darts_neighbours(genotype: Genotype, ops: list[str] = DARTS_OPS, cell: str = "normal") -> list[Genotype]:
+    """Every genotype one change away: one edge's op (non-``none``) or one edge's input (spec 6.3).
+
+    An input change keeps the node's two inputs distinct (it avoids the other edge's input). For
+    DARTS_V2 each cell has 8 * 6 op changes + 12 input changes = 60 neighbours; "both" gives 120.
+    """
+    if cell not in ("normal", "reduce", "both"):
+        raise ValueError(f"cell={cell!r}; expected 'normal', 'reduce' or 'both'")
+    candidates, out = [o for o in ops if o != "none"], []
+    for name in ("normal", "reduce") if cell == "both" else (cell,):
+        edges = list(getattr(genotype, name))
+        for k, (op, j) in enumerate(edges):
+            other = edges[k ^ 1][1]  # the other input of the same node (entries 2i, 2i+1)
+            changes = [(o, j) for o in candidates if o != op]
+            changes += [(op, x) for x in range(2 + k // 2) if x not in (j, other)]
+            for change in changes:
+                out.append(genotype._replace(**{name: edges[:k] + [change] + edges[k + 1:]}))
+    return out
+
+
+# ------ NAS-Bench-201 (spec 2.2-2.3): 4 nodes, 6 edges, one op per edge -----------------------------
+
+NB201_EDGES = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]  # (i, j) = edge j -> i; alpha's row order
+_NB201_FORM = ("'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|', e.g. '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+               "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'")
+
+
+def _check_nb201(arch: list[str], ops: list[str]) -> None:
+    if len(arch) != len(NB201_EDGES) or any(o not in ops for o in arch):
+        raise ValueError(f"{arch!r} is not a NAS-Bench-201 cell; expected 6 op names from {ops}, "
+                         f"in edge order {NB201_EDGES}")
+
+
+def nb201_format(arch: list[str], ops: list[str] = NB201_OPS) -> str:
+    """6 op names in NB201_EDGES order -> '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'."""
+    _check_nb201(arch, ops)
+    return "+".join("|" + "|".join(f"{o}~{j}" for o, (t, j) in zip(arch, NB201_EDGES) if t == i) + "|"
+                    for i in (1, 2, 3))
+
+
+def nb201_parse(s: str, ops: list[str] = NB201_OPS) -> list[str]:
+    """'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' -> 6 op names in NB201_EDGES order."""
+    def fail(why: str) -> ValueError:
+        return ValueError(f"malformed NAS-Bench-201 string {s!r}: {why}. The expected form is {_NB201_FORM}")
+
+    nodes = str(s).split("+")
+    if len(nodes) != 3:
+        raise fail(f"{len(nodes)} nodes separated by '+', expected 3")
+    arch = []
+    for i, node in enumerate(nodes, start=1):  # node i has one entry per earlier node j = 0 .. i-1
+        if len(node) < 2 or node[0] != "|" or node[-1] != "|":
+            raise fail(f"node {i} ({node!r}) must start and end with '|'")
+        entries = node[1:-1].split("|")
+        if len(entries) != i:
+            raise fail(f"node {i} has {len(entries)} entries, expected {i}")
+        for j, entry in enumerate(entries):
+            op, _, source = entry.partition("~")
+            if source != str(j):
+                raise fail(f"entry {entry!r} of node {i} should read node {j} ('{op}~{j}')")
+            if op not in ops:
+                raise fail(f"unknown operation {op!r}, expected one of {ops}")
+            arch.append(op)
+    return arch
+
+
+def nb201_derive(weights: torch.Tensor, ops: list[str] = NB201_OPS) -> list[str]:
+    """Argmax over ALL operations, ``none`` included, of a (6, |O|) weight matrix (spec 2.2)."""
+    weights = torch.as_tensor(weights).detach()
+    if weights.shape != (len(NB201_EDGES), len(ops)):
+        raise ValueError(f"weights has shape {tuple(weights.shape)}, expected ({len(NB201_EDGES)}, {len(ops)}): "
+                         "one row per edge in NB201_EDGES order, one column per operation")
+    return [ops[int(o)] for o in weights.argmax(dim=1)]  # (6, |O|) -> 6 op indices
+
+
+def sample_nb201(seed: int | random.Random, ops: list[str] = NB201_OPS) -> list[str]:
+    """A uniform NAS-Bench-201 cell: 6 ops drawn independently, in NB201_EDGES order."""
+    rng = _rng(seed)
+    return [rng.choice(ops) for _ in NB201_EDGES]
+
+
+def nb201_neighbours(arch: list[str], ops: list[str] = NB201_OPS) -> list[list[str]]:
+    """The 6 * (|O| - 1) = 24 cells one edge's op away (Hamming distance 1, spec 6.3)."""
+    _check_nb201(arch, ops)
+    arch = list(arch)
+    return [arch[:e] + [o] + arch[e + 1:] for e in range(len(arch)) for o in ops if o != arch[e]]
