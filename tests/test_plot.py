@@ -1,0 +1,270 @@
+"""Figures: cell layouts follow depth (spec 7.1), every edge is drawn once, inputs are checked,
+figures are written atomically. Rendering uses the Agg backend (no display)."""
+
+import colorsys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.colors import to_rgb, to_rgba  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
+
+from nascourse import genotypes, plot  # noqa: E402
+from nascourse.ops import DARTS_OPS, NB201_OPS, OPS, PARAMETER_FREE_OPS  # noqa: E402
+
+PUBLISHED = ["DARTS_V1", "DARTS_V2", "NASNET", "AMOEBANET", "ENAS", "SNAS_MILD"]
+CELLS = [(name, which) for name in PUBLISHED for which in ("normal", "reduce")]
+NB201_STRING = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def cell_of(name, which):
+    g = getattr(genotypes, name)
+    return getattr(g, which), getattr(g, which + "_concat")
+
+
+def arrows(ax):
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+
+
+def test_every_op_has_a_colour_and_a_short_name():
+    assert set(OPS) <= set(plot.OP_COLORS) and set(OPS) <= set(plot.OP_SHORT)
+    assert len(set(plot.OP_COLORS.values())) == len(plot.OP_COLORS), "two operations share a colour"
+    for name, colour in plot.OP_COLORS.items():
+        _, lightness, saturation = colorsys.rgb_to_hls(*to_rgb(colour))
+        if name in PARAMETER_FREE_OPS:  # grey or light
+            assert saturation < 0.1 or lightness > 0.6, name
+        else:  # convolutions: strong
+            assert lightness < 0.6 and saturation > 0.25, name
+
+
+def test_layout_places_darts_v2_normal_nodes_by_depth():
+    pos = plot.cell_layout(genotypes.DARTS_V2.normal, genotypes.DARTS_V2.normal_concat)
+    assert [pos[n][0] for n in (0, 1, 2, 3, 4, 5, "out")] == [0, 0, 1, 1, 1, 2, 3]
+    assert pos[0][1] > pos[1][1]  # c_{k-2} above c_{k-1}
+
+
+@pytest.mark.parametrize("name,which", CELLS)
+def test_layout_x_is_longest_path_depth(name, which):
+    cell, concat = cell_of(name, which)
+    pos = plot.cell_layout(cell, concat)
+    for i in range(len(cell) // 2):
+        assert pos[i + 2][0] == 1 + max(pos[j][0] for _, j in cell[2 * i:2 * i + 2])
+    assert pos["out"][0] == genotypes.cell_width_depth(cell, concat)[1]
+    assert len(set(pos.values())) == len(pos), "two nodes share a position"
+
+
+def test_layout_of_amoebanet_normal_is_a_chain():
+    pos = plot.cell_layout(genotypes.AMOEBANET.normal, genotypes.AMOEBANET.normal_concat)
+    assert [pos[n][0] for n in (2, 3, 4, 5, 6, "out")] == [1, 2, 3, 1, 1, 4]
+
+
+@pytest.mark.parametrize("name,which", CELLS)
+def test_draw_cell_draws_every_edge_once(name, which):
+    cell, concat = cell_of(name, which)
+    fig = plot.draw_cell(cell, concat, title=name)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    drawn = arrows(ax)
+    assert len(drawn) == len(cell) + len(concat)
+    for arrow, (op, _) in zip(drawn, cell):  # cell entries first, coloured by operation
+        assert arrow.get_edgecolor() == to_rgba(plot.op_color(op))
+    assert all(a.get_linestyle() == "--" for a in drawn[len(cell):])  # concat edges
+    assert len([p for p in ax.patches if isinstance(p, Circle)]) == len(cell) // 2 + 3
+    width, depth = genotypes.cell_width_depth(cell, concat)
+    assert ax.get_title() == f"{name}: width {width:g}c, depth {depth}"
+
+
+def test_draw_cell_titles():
+    g = genotypes.DARTS_V2
+    ax = plot.draw_cell(g.normal, g.normal_concat, title="DARTS_V2 normal").axes[0]
+    assert ax.get_title() == "DARTS_V2 normal: width 3.5c, depth 3"
+    ax = plot.draw_cell(g.normal, g.normal_concat, title="plain", show_width_depth=False).axes[0]
+    assert ax.get_title() == "plain"
+
+
+@pytest.mark.parametrize("name", ["DARTS_V2", "NASNET", "AMOEBANET"])
+def test_edge_labels_overlap_neither_each_other_nor_nodes(name):
+    fig = plot.draw_genotype(getattr(genotypes, name), title=name)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        labels = [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if t.get_bbox_patch()]
+        nodes = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, Circle)]
+        assert len(labels) == sum(a.get_linestyle() != "--" for a in arrows(ax))  # one per operation edge
+        assert not any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1:])
+        assert not any(a.overlaps(n) for a in labels for n in nodes)
+
+
+def test_draw_genotype_has_both_cells_and_a_drawn_ax_is_reused():
+    fig = plot.draw_genotype(genotypes.AMOEBANET, title="AmoebaNet")
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title().startswith("AmoebaNet normal: width 4c, depth 4")
+    assert fig.axes[1].get_title().startswith("AmoebaNet reduction")
+    fig, ax = plt.subplots(figsize=(4, 3))
+    assert plot.draw_cell(genotypes.DARTS_V2.reduce, ax=ax) is fig
+
+
+@pytest.mark.parametrize("bad,why", [([("sep_conv_3x3", 0)], "two"),
+                                     ([("skip_connect", 2), ("skip_connect", 0)], "node 2")])
+def test_draw_cell_rejects_malformed_cells(bad, why):
+    with pytest.raises(ValueError, match=why):
+        plot.draw_cell(bad)
+    with pytest.raises(ValueError, match="concat"):
+        plot.draw_cell(genotypes.DARTS_V2.normal, concat=[2, 7])
+
+
+def test_nb201_cell_from_string_and_list():
+    a = plot.draw_nb201_cell(NB201_STRING).axes[0]
+    b = plot.draw_nb201_cell(genotypes.nb201_parse(NB201_STRING), title="same").axes[0]
+    assert len(arrows(a)) == len(arrows(b)) == 6
+    styles = [arrow.get_linestyle() for arrow in arrows(a)]
+    assert styles == ["-", "-", "-", "-", ":", "-"]  # the none edge (3<-1) is dotted
+    assert [s.get_edgecolor() for s in arrows(a)] == [s.get_edgecolor() for s in arrows(b)]
+    with pytest.raises(ValueError, match="malformed"):
+        plot.draw_nb201_cell("|nor_conv_3x3~0|+|none~1|")
+    with pytest.raises(ValueError, match="6 edges"):
+        plot.draw_nb201_cell(["none"] * 5)
+
+
+def test_alpha_heatmap_of_a_darts_cell():
+    w = torch.softmax(torch.randn(14, len(DARTS_OPS)), dim=-1)
+    fig = plot.alpha_heatmap(w, DARTS_OPS, title="alpha")
+    assert len(fig.axes) == 2  # heatmap and colour bar
+    ax = fig.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows[:3] == ["2←0", "2←1", "3←0"] and rows[-1] == "5←4" and len(rows) == 14
+    assert [t.get_text() for t in ax.get_xticklabels()] == DARTS_OPS
+    assert len(ax.texts) == 14 * len(DARTS_OPS)
+    assert f"{w[0, 0].item():.2f}" == ax.texts[0].get_text()
+    np.testing.assert_allclose(ax.images[0].get_array(), w.numpy(), rtol=1e-6)
+
+
+def test_alpha_heatmap_nb201_labels_and_inputs():
+    w = np.full((6, 5), 0.2)
+    ax = plot.alpha_heatmap(w.tolist(), NB201_OPS).axes[0]  # nested lists work too
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1←0", "2←0", "2←1", "3←0", "3←1", "3←2"]
+    with pytest.raises(ValueError, match="ops lists 6 operations"):
+        plot.alpha_heatmap(w, NB201_OPS + ["extra"])
+    with pytest.raises(ValueError, match="edge_labels"):
+        plot.alpha_heatmap(w, NB201_OPS, edge_labels=["a"])
+
+
+def test_alpha_heatmap_rejects_mismatched_ops():
+    with pytest.raises(ValueError, match="ops lists 5 operations"):
+        plot.alpha_heatmap(np.ones((14, 8)) / 8, NB201_OPS)
+
+
+@pytest.mark.parametrize("kind", ["tensor", "numpy", "list"])
+def test_alpha_over_epochs_heatmap_is_the_mean_over_edges(kind):
+    history = [torch.softmax(torch.randn(14, 8), dim=-1) for _ in range(5)]
+    given = {"tensor": history, "numpy": [h.numpy() for h in history],
+             "list": [h.tolist() for h in history]}[kind]
+    fig = plot.alpha_over_epochs(given, DARTS_OPS)
+    assert len(fig.axes) == 2
+    expected = torch.stack(history).mean(dim=1).T.numpy()  # (epochs, edges, ops) -> (ops, epochs)
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), expected, rtol=1e-6)
+
+
+def test_alpha_over_epochs_one_edge():
+    history = np.random.default_rng(0).dirichlet(np.ones(5), size=(7, 6))  # (epochs, edges, ops)
+    ax = plot.alpha_over_epochs(history, NB201_OPS, edge=2).axes[0]
+    assert len(ax.lines) == 5
+    np.testing.assert_allclose(ax.lines[3].get_ydata(), history[:, 2, 3])
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3, 4, 5, 6, 7]
+    assert "2←1" in ax.get_title()
+    stacked = plot.alpha_over_epochs(history, NB201_OPS, edge=2, stack=True).axes[0]
+    assert len(stacked.collections) == 5
+    with pytest.raises(ValueError, match="edge 6"):
+        plot.alpha_over_epochs(history, NB201_OPS, edge=6)
+    with pytest.raises(ValueError, match="expected"):
+        plot.alpha_over_epochs(history, DARTS_OPS)
+    with pytest.raises(ValueError, match="rectangular"):
+        plot.alpha_over_epochs([np.ones((6, 5)), np.ones((5, 5))], NB201_OPS)
+
+
+def test_curves_plot_only_numeric_series_by_default():
+    history = {"train_loss": [2.0, 1.5, 1.2], "val_loss": [2.1, 1.9, 1.8], "genotype": ["a", "b", "c"],
+               "alpha": [[[0.5, 0.5]]] * 3}
+    ax = plot.curves(history, title="loss").axes[0]
+    assert [line.get_label() for line in ax.lines] == ["train_loss", "val_loss"]
+    assert list(ax.lines[1].get_ydata()) == history["val_loss"]
+    assert len(plot.curves(history, keys=["val_loss"]).axes[0].lines) == 1
+    with pytest.raises(ValueError, match="test_loss"):
+        plot.curves(history, keys=["test_loss"])
+
+
+def test_width_depth_over_epochs_uses_two_axes():
+    fig = plot.width_depth_over_epochs([2.0, 2.5, 3.5], [4, 3, 2])
+    assert len(fig.axes) == 2
+    assert list(fig.axes[1].lines[0].get_ydata()) == [4, 3, 2]
+    with pytest.raises(ValueError, match="one each per epoch"):
+        plot.width_depth_over_epochs([2.0], [4, 3])
+
+
+def test_live_figure_outside_ipython_shows_nothing():
+    live = plot.LiveFigure(["loss"], title="live")
+    assert live.handle is None
+    live.update({"loss": [3.0, 2.0]})
+    live.update({"loss": [3.0, 2.0, 1.5]})
+    assert list(live.ax.lines[0].get_ydata()) == [3.0, 2.0, 1.5] and len(live.ax.lines) == 1
+    assert isinstance(live.close(), Figure)
+
+
+def test_live_figure_updates_one_display_handle(monkeypatch):
+    IPython = pytest.importorskip("IPython")
+    import IPython.display
+
+    calls = []
+
+    class Handle:
+        def update(self, obj):
+            calls.append(("update", obj))
+
+    def display(obj, display_id=False):
+        calls.append(("display", obj))
+        return Handle()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", display)
+    live = plot.LiveFigure()
+    for n in range(1, 4):
+        live.update({"loss": list(range(n))})
+    assert [c[0] for c in calls] == ["display", "update", "update", "update"]
+    assert all(obj is live.fig for _, obj in calls)
+    assert not plt.get_fignums(), "the live figure must not be a pyplot figure (shown twice inline)"
+
+
+def test_save_figure_writes_a_png_atomically(tmp_path):
+    fig = plot.draw_nb201_cell(NB201_STRING)
+    path = plot.save_figure(fig, tmp_path / "figs" / "cell.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in (tmp_path / "figs").iterdir()] == ["cell.png"]  # no temporary file left
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(ValueError, match=".png"):
+        plot.save_figure(plot.curves({"a": [1.0]}), tmp_path / "x.svg")
+
+
+def test_save_figure_leaves_nothing_when_writing_fails(tmp_path):
+    fig = plot.curves({"a": [1.0, 2.0]})
+
+    def broken(fname, **kwargs):
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise OSError("disk full")
+
+    fig.savefig = broken
+    with pytest.raises(OSError):
+        plot.save_figure(fig, tmp_path / "curves.png")
+    assert list(tmp_path.iterdir()) == []
