@@ -1,0 +1,469 @@
+"""Datasets on the device: download, read and cache CIFAR; augmented batches; DARTS's split.
+
+A NAS search spends its time on many small batches, so the data must never be the bottleneck.
+As in airbench, the whole dataset lives on the device as one uint8 tensor (CIFAR-10 training
+set: 50,000 x 3 x 32 x 32 bytes = 147 MiB) and random crop, flip and normalisation run there on
+whole batches, without DataLoader workers. DARTS (Liu et al. 2019; spec 3.2) trains the weights
+w on the first half of the training set and the architecture alpha on the second half
+(:func:`search_split`).
+
+:func:`load_dataset` looks in the data root (``$NASCOURSE_DATA``) for, in order: the cache
+``<name>.npz``; the official python archive; an image-folder copy (``cifar10-jpg.tar.xz``, how
+offline machines get CIFAR-10); else it downloads the official archive. Archives are read member
+by member straight from the tar stream, never extracted, and every file is written under a
+temporary name and then renamed, so a failed run leaves nothing half-written.
+
+Used by every lesson that searches or trains a network: they get their batches here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import io
+import os
+import pathlib
+import pickle
+import posixpath
+import tarfile
+import tempfile
+import urllib.request
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import Preset, data_root, get_device, get_preset
+
+URLS = {
+    "cifar10": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    "cifar100": "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+}
+MD5 = {"cifar10": "c58f30108f718f92721af3b95e74349a", "cifar100": "eb9058c3a382ffc7106e55a7d2d9f84e"}
+# Official archives: folder, train batches, test batches, meta file, label key, class-name key.
+_OFFICIAL = {
+    "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"],
+                "batches.meta", b"labels", b"label_names"),
+    "cifar100": ("cifar-100-python", ["train"], ["test"], "meta", b"fine_labels", b"fine_label_names"),
+}
+# CIFAR-10's label order is alphabetical (so are CIFAR-100's fine labels), so sorting the class
+# folders of an image-folder copy gives the official label numbers.
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+_ARRAYS = ("train_images", "train_labels", "test_images", "test_labels")
+_CACHE_VERSION = 1
+_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.xz")
+
+
+@dataclass
+class Dataset:
+    """A dataset in memory: uint8 images and int64 labels as CPU tensors."""
+
+    train_images: torch.Tensor  # (N, 3, H, W) uint8
+    train_labels: torch.Tensor  # (N,) int64
+    test_images: torch.Tensor  # (M, 3, H, W) uint8
+    test_labels: torch.Tensor  # (M,) int64
+    classes: list[str]  # label k is classes[k]
+    name: str
+    mean: tuple[float, float, float]  # per channel, 0-1 scale, from the training images
+    std: tuple[float, float, float]
+    source: str = ""  # where the pixels came from: official archive or image folder
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}, train {tuple(self.train_images.shape)}, "
+                f"test {tuple(self.test_images.shape)}, {len(self.classes)} classes, from {self.source})")
+
+
+def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and (population) std of uint8 images (N, 3, H, W), on the 0-1 scale."""
+    _check_images(images)
+    # exact and fast: a 256-bin histogram per channel, then moments of the pixel values v/255
+    counts = torch.stack([torch.bincount(images[:, c].reshape(-1), minlength=256) for c in range(3)])
+    p = counts.double() / counts[0].sum()  # (3, 256): frequency of each value per channel
+    v = torch.arange(256, dtype=torch.float64) / 255
+    mean = (p * v).sum(1)
+    std = ((p * v * v).sum(1) - mean**2).clamp_min(0).sqrt()  # Var = E[v^2] - E[v]^2
+    return tuple(mean.tolist()), tuple(std.tolist())
+
+
+# ---------------------------------------------------------------- reading archives and folders
+
+@contextlib.contextmanager
+def _temporary(folder: str, suffix: str):
+    """A temporary file name in ``folder``, deleted on exit unless the caller renamed it away."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _read_tar(path: str, wanted) -> dict[str, bytes]:
+    """{name: bytes} of the regular files whose name satisfies ``wanted``, read in one pass.
+
+    Nothing is extracted to disk, yet members that an extraction could abuse (absolute paths,
+    '..', links, devices) make the whole archive refused.
+    """
+    out = {}
+    try:
+        with tarfile.open(path, "r|*") as tar:  # stream mode: sequential reads, any compression
+            for m in tar:
+                escapes = m.name.startswith(("/", "\\")) or ".." in m.name.replace("\\", "/").split("/")
+                if escapes or not (m.isfile() or m.isdir()):
+                    why = "points outside the archive (path traversal)" if escapes else "is a link or device"
+                    raise RuntimeError(f"unsafe archive {path}: member {m.name!r} {why}; refusing to read it. "
+                                       "Use a trusted copy.")
+                if m.isfile() and wanted(name := posixpath.normpath(m.name)):
+                    out[name] = tar.extractfile(m).read()
+    except (tarfile.TarError, EOFError, OSError) as e:  # also wraps zlib and lzma errors
+        raise RuntimeError(f"cannot read archive {path}: it is truncated or corrupt ({e}). "
+                           "Delete it and download or copy it again.") from e
+    return out
+
+
+def _read_official(path: str, name: str) -> dict:
+    """Arrays from an official CIFAR python archive; images (N, 3, 32, 32) uint8."""
+    folder, train, test, meta, label_key, names_key = _OFFICIAL[name]
+    files = _read_tar(path, lambda n: n.startswith(folder + "/"))
+    missing = [f for f in train + test + [meta] if f"{folder}/{f}" not in files]
+    if missing:
+        raise RuntimeError(f"archive {path} lacks {missing} under {folder}/: it is not the official "
+                           f"{name} archive. Delete it and download it again.")
+    # Pickled by Python 2, so keys are bytes. Unpickling can run code: only archives whose md5
+    # matches the official one get here.
+    load = lambda f: pickle.loads(files[f"{folder}/{f}"], encoding="bytes")  # noqa: E731
+    try:
+        out = {"classes": [c.decode() for c in load(meta)[names_key]]}
+        for split, batches in (("train", train), ("test", test)):
+            ds = [load(b) for b in batches]
+            # a row of b'data' is 3072 bytes: the R plane, then G, then B, each 32x32 row-major
+            x = np.concatenate([np.asarray(d[b"data"], np.uint8) for d in ds])  # (N, 3072)
+            out[f"{split}_images"] = x.reshape(-1, 3, 32, 32)
+            out[f"{split}_labels"] = np.concatenate([np.asarray(d[label_key], np.int64) for d in ds])
+    except Exception as e:  # unpickling errors, missing keys, wrong sizes
+        raise RuntimeError(f"archive {path} holds a malformed CIFAR batch ({e!r}); "
+                           "delete it and download it again.") from e
+    return dict(out, source=f"official archive {os.path.basename(path)}")
+
+
+def _read_image_folder(path: str) -> dict:
+    """Decode ``train/<class>/*`` and ``test/<class>/*`` from a folder or a tar archive of one."""
+    from PIL import Image
+
+    if os.path.isdir(path):
+        files = {f.relative_to(path).as_posix(): f for f in pathlib.Path(path).rglob("*") if f.is_file()}
+        read = lambda rel: files[rel].read_bytes()  # noqa: E731
+    else:
+        files = _read_tar(path, lambda n: not any(p.startswith(".") for p in n.split("/")))
+        read = files.__getitem__
+    # train/ and test/ sit at the top, or inside one wrapping folder (e.g. cifar10-jpg/)
+    wrappers = {n.split("/")[0] for n in files if n.split("/")[1:2] == ["train"]}
+    prefix = "" if any(n.startswith("train/") for n in files) or len(wrappers) != 1 else wrappers.pop() + "/"
+    found = {"train": [], "test": []}
+    for rel in sorted(files):
+        parts = rel.removeprefix(prefix).split("/")  # split, class, file
+        if len(parts) == 3 and parts[0] in found and not any(p.startswith(".") for p in parts):
+            found[parts[0]].append((parts[1], rel))
+    classes = sorted({c for c, _ in found["train"]})
+    if not found["train"] or not found["test"] or not {c for c, _ in found["test"]} <= set(classes):
+        raise RuntimeError(f"{path} is not an image folder: expected train/<class>/<image> and test/<class>/"
+                           "<image> (same classes), at the top or inside one wrapping folder.")
+    out, first = {"classes": classes}, None
+    for split, items in found.items():
+        x = []
+        for _, rel in items:
+            try:
+                x.append(np.asarray(Image.open(io.BytesIO(read(rel))).convert("RGB")))  # (H, W, 3)
+            except Exception as e:
+                raise RuntimeError(f"cannot decode image {rel} in {path}: {e}") from e
+            first = first or (rel, x[-1].shape)
+            if x[-1].shape != first[1]:
+                (h, w, _), (h0, w0, _) = x[-1].shape, first[1]
+                raise RuntimeError(f"image {rel} in {path} is {w}x{h} but {first[0]} is {w0}x{h0}: "
+                                   "all images must have the same size; resize them first.")
+        # Folders hold images class by class; shuffle once with a fixed seed so that index order
+        # is class-mixed like the official batches (DARTS splits the training set by index).
+        order = np.random.default_rng(0).permutation(len(x))
+        out[f"{split}_images"] = np.stack(x)[order].transpose(0, 3, 1, 2).copy()  # (N, 3, H, W)
+        out[f"{split}_labels"] = np.array([classes.index(c) for c, _ in items], np.int64)[order]
+    return dict(out, source=f"image folder {os.path.abspath(path)}")
+
+
+# ---------------------------------------------------------------- cache, download, entry point
+
+def _read_cache(path: str, source: str | None = None) -> dict | None:
+    """The cached arrays, or None if absent, unusable or (given ``source``) made from another source."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            a = {k: z[k] for k in z.files}  # reads every member: a truncated file fails here
+        a["classes"], a["source"] = [str(c) for c in a["classes"]], str(a["source"])
+        ok = int(a["version"]) == _CACHE_VERSION and source in (None, a["source"])
+        for x, y in ((a["train_images"], a["train_labels"]), (a["test_images"], a["test_labels"])):
+            ok = ok and x.dtype == np.uint8 and x.ndim == 4 and x.shape[1] == 3 and y.dtype == np.int64
+            ok = ok and y.shape == x.shape[:1] and len(y) > 0 and 0 <= y.min() and y.max() < len(a["classes"])
+        if ok:
+            return a
+        reason = "wrong version, source, shapes or labels"
+    except Exception as e:  # BadZipFile, EOFError, KeyError, ValueError, ...
+        reason = repr(e)
+    warnings.warn(f"cache {path} is unusable ({reason}); rebuilding it from the source.")
+    return None
+
+
+def _write_cache(path: str, a: dict) -> None:
+    """Save the arrays to ``path`` atomically: a temporary file in the same folder, then rename."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with _temporary(os.path.dirname(path), ".npz") as tmp:
+        np.savez(tmp, version=_CACHE_VERSION, classes=np.array(a["classes"]), source=np.array(a["source"]),
+                 **{k: a[k] for k in _ARRAYS})
+        os.replace(tmp, path)
+
+
+def _download(url: str, md5: str, path: str) -> None:
+    """Download ``url`` to ``path`` and check its md5; the caller deletes ``path`` on failure."""
+    from tqdm.auto import tqdm
+
+    h = hashlib.md5()
+    with open(path, "wb") as f, urllib.request.urlopen(url, timeout=60) as r:
+        with tqdm(total=int(r.headers.get("Content-Length") or 0) or None, unit="B", unit_scale=True,
+                  desc=os.path.basename(url)) as bar:
+            for block in iter(lambda: r.read(1 << 20), b""):
+                f.write(block)
+                h.update(block)
+                bar.update(len(block))
+    if h.hexdigest() != md5:
+        raise RuntimeError(f"download of {url} has md5 {h.hexdigest()}, expected {md5}: the file is "
+                           "corrupt or incomplete and was deleted. Try again, or download it by hand.")
+
+
+def _load_cifar(name: str, root: str, download: bool) -> dict:
+    """Arrays for ``name`` from the first source found in ``root`` (see the module docstring)."""
+    cache = os.path.join(root, f"{name}.npz")
+    if (a := _read_cache(cache)) is not None:
+        return a
+    archive = os.path.join(root, os.path.basename(URLS[name]))
+    copies = [os.path.join(root, f"{name}-jpg.tar.xz"), os.path.join(root, f"{name}-jpg")]
+    if os.path.isfile(archive):
+        if (digest := hashlib.md5(pathlib.Path(archive).read_bytes()).hexdigest()) != MD5[name]:
+            raise RuntimeError(f"{archive} has md5 {digest}, expected {MD5[name]}: it is corrupt or "
+                               "incomplete. Delete it; it will be downloaded again.")
+        a = _read_official(archive, name)
+    elif copy := next((c for c in copies if os.path.exists(c)), None):
+        a = _read_image_folder(copy)
+    else:
+        looked = (f"{name}.npz (cache), {os.path.basename(archive)} (official archive) or "
+                  f"{name}-jpg.tar.xz / {name}-jpg/ (image-folder copy)")
+        fix = f"Download {URLS[name]} into that folder, or set NASCOURSE_DATA to a folder that holds one of these."
+        if not download:
+            raise FileNotFoundError(f"{name} not found in {root}: looked for {looked}; download=False. {fix}")
+        os.makedirs(root, exist_ok=True)
+        with _temporary(root, ".download") as tmp:
+            try:
+                _download(URLS[name], MD5[name], tmp)
+            except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, resets, short reads
+                raise FileNotFoundError(f"{name} not found in {root}: looked for {looked}; downloading "
+                                        f"{URLS[name]} failed ({e}). {fix}") from e
+            a = _read_official(tmp, name)  # parse before renaming: a bad archive never lands in root
+            os.replace(tmp, archive)
+    _write_cache(cache, a)
+    return a
+
+
+def load_dataset(name: str = "cifar10", root: str | None = None, download: bool = True) -> Dataset:
+    """Load ``"cifar10"``, ``"cifar100"`` or the image folder/archive at path ``name``.
+
+    Decoded arrays are cached in ``root`` (default ``$NASCOURSE_DATA``) as one ``.npz``: uint8
+    images (N, 3, H, W), int64 labels, class names and source. Delete it to re-read the source.
+    """
+    root = os.path.expanduser(root or data_root())
+    if name in URLS:
+        a = _load_cifar(name, root, download)
+    elif os.path.isdir(name) or (os.path.isfile(name) and name.endswith(_ARCHIVES)):
+        path = os.path.abspath(name)
+        name = os.path.basename(path)
+        for suffix in _ARCHIVES:
+            name = name.removesuffix(suffix)
+        cache = os.path.join(root, f"folder-{name}-{hashlib.sha1(path.encode()).hexdigest()[:8]}.npz")
+        if (a := _read_cache(cache, source=f"image folder {path}")) is None:
+            _write_cache(cache, a := _read_image_folder(path))
+    else:
+        raise ValueError(f"unknown dataset {name!r}: use 'cifar10', 'cifar100', or the path of an image folder "
+                         f"or {'/'.join(_ARCHIVES)} archive holding train/<class>/ and test/<class>/")
+    t = {k: torch.from_numpy(np.ascontiguousarray(a[k])) for k in _ARRAYS}
+    mean, std = channel_stats(t["train_images"])
+    return Dataset(**t, classes=list(a["classes"]), name=name, mean=mean, std=std, source=a["source"])
+
+
+# ---------------------------------------------------------------- batches on the device
+
+def _check_images(images) -> None:
+    if not (isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.ndim == 4
+            and images.shape[1] == 3):
+        got = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must be a uint8 tensor (N, 3, H, W), got {got}: "
+                         "for (N, H, W, 3) arrays use torch.from_numpy(x).permute(0, 3, 1, 2)")
+
+
+class DeviceLoader:
+    """Batches of normalised, optionally augmented images from a dataset held on the device.
+
+    Iterating gives one epoch of ``(x, y)``: x float32 (B, 3, H, W), y int64 (B,), on ``device``;
+    each epoch is a fresh permutation, so every image appears exactly once. All random numbers
+    (permutation, crop offsets, flips) are drawn for the whole epoch at its start from the
+    loader's own CPU generator: batches are the same on CPU and CUDA, and :meth:`state_dict`
+    resumes a run exactly at an epoch boundary.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+                 device: str | torch.device | None, mean, std, augment: bool = False, seed: int = 0,
+                 shuffle: bool = True, drop_last: bool = False, padding: int = 4):
+        _check_images(images)
+        n = len(images)
+        if not (isinstance(labels, torch.Tensor) and labels.shape == (n,) and not labels.is_floating_point()):
+            raise ValueError(f"labels must be an integer tensor of shape ({n},), one per image, "
+                             f"got {getattr(labels, 'dtype', type(labels))} {tuple(getattr(labels, 'shape', ()))}")
+        if not isinstance(batch_size, int) or batch_size < 1 or n == 0 or (drop_last and n < batch_size):
+            raise ValueError(f"batch_size={batch_size!r} gives no batch from {n} images (drop_last={drop_last}): "
+                             "use an int between 1 and the number of images")
+        if len(mean) != 3 or len(std) != 3 or min(std) <= 0 or not isinstance(padding, int) or padding < 0:
+            raise ValueError(f"need 3 means, 3 stds > 0 and an int padding >= 0, got {mean}, {std}, {padding!r}")
+        self.device = get_device(device)
+        self.images = images.to(self.device)  # (N, 3, H, W) uint8, moved once
+        self.labels = labels.to(self.device, torch.int64)  # (N,)
+        self.batch_size, self.augment, self.shuffle, self.drop_last = batch_size, augment, shuffle, drop_last
+        self.padding, self.seed, self.epoch = padding, seed, 0
+        self.generator = torch.Generator().manual_seed(seed)
+        # (x/255 - mean)/std = x * scale - shift, scale = 1/(255 std), shift = mean/std; (1, 3, 1, 1)
+        m, s = torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
+        self.scale = (1 / (255 * s)).view(1, 3, 1, 1).to(self.device)
+        self.shift = (m / s).view(1, 3, 1, 1).to(self.device)
+
+    def __len__(self) -> int:
+        n, b = len(self.labels), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self):
+        n, g, p = len(self.labels), self.generator, self.padding
+        self.epoch += 1
+        order = (torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)).to(self.device)
+        if self.augment:  # per image: crop offsets (top, left) in [0, 2p], p = centred; flip w.p. 1/2
+            offsets = torch.randint(0, 2 * p + 1, (n, 2), generator=g).to(self.device)
+            flips = (torch.rand(n, generator=g) < 0.5).to(self.device)
+        for i in range(len(self)):
+            s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            x = self.images[order[s]]  # (B, 3, H, W) uint8
+            if self.augment:
+                x = crop_flip(x, offsets[s], flips[s], p)
+            yield x.float() * self.scale - self.shift, self.labels[order[s]]
+
+    def state_dict(self) -> dict:
+        """The generator state and epoch count; loading them continues with the next epoch."""
+        return {"epoch": self.epoch, "generator": self.generator.get_state(), "seed": self.seed}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.seed = int(state["epoch"]), state["seed"]
+        self.generator.set_state(state["generator"])
+
+
+def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor, padding: int) -> torch.Tensor:
+    """Random crop of the zero-padded image, then horizontal flip, batched as two gathers.
+
+    x (B, C, H, W) uint8; offsets (B, 2) long in [0, 2 * padding] (top, left); flips (B,) bool.
+    Pixels are padded with 0 before normalisation, as torchvision's RandomCrop(padding=4)
+    (fill=0) followed by RandomHorizontalFlip.
+    """
+    B, C, H, W = x.shape
+    xp = F.pad(x, (padding,) * 4)  # (B, C, H + 2p, W + 2p)
+    r, c = torch.arange(H, device=x.device), torch.arange(W, device=x.device)
+    rows = offsets[:, :1] + r  # (B, H): rows of the crop window
+    cols = offsets[:, 1:] + torch.where(flips[:, None], W - 1 - c, c)  # (B, W): flipped column j reads W-1-j
+    xp = xp.gather(2, rows[:, None, :, None].expand(B, C, H, xp.shape[3]))  # (B, C, H, W + 2p): pick rows
+    return xp.gather(3, cols[:, None, None, :].expand(B, C, H, W))  # (B, C, H, W): then columns
+
+
+def forever(loader: DeviceLoader):
+    """Batches from ``loader`` without end, epoch after epoch (DARTS's validation batches)."""
+    while True:
+        yield from loader
+
+
+def resize(images: torch.Tensor, image_size: int) -> torch.Tensor:
+    """Downscale uint8 images (N, 3, H, W) to (N, 3, s, s), each pixel the mean of an (H/s x W/s) block."""
+    _check_images(images)
+    H, W = images.shape[-2:]
+    if not isinstance(image_size, int) or image_size < 1 or H % image_size or W % image_size:
+        sizes = [d for d in range(1, min(H, W) + 1) if H % d == 0 and W % d == 0]
+        raise ValueError(f"image_size={image_size!r} must divide the images' size {H}x{W}: use one of {sizes}")
+    if (H, W) == (image_size, image_size):
+        return images
+    k = (H // image_size, W // image_size)
+    return torch.cat([F.avg_pool2d(c.float(), k).round_().to(torch.uint8) for c in images.split(4096)])
+
+
+def _subset(n: int, subset: int | None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Indices of the images used: all, a seeded random ``subset`` or, without a generator, the first."""
+    if subset is None:
+        return torch.arange(n)
+    if not isinstance(subset, int) or not 1 <= subset <= n:
+        raise ValueError(f"subset={subset!r} must be an int in [1, {n}] (the images available), or None for all")
+    return torch.randperm(n, generator=generator)[:subset] if generator is not None else torch.arange(subset)
+
+
+def _loader(dataset: Dataset, train: bool, idx: torch.Tensor, image_size: int, batch_size: int, device,
+            seed: int = 0) -> DeviceLoader:
+    """Training images ``idx``, augmented with generator ``seed``; or test images, in order, plain."""
+    x, y = (dataset.train_images, dataset.train_labels) if train else (dataset.test_images, dataset.test_labels)
+    return DeviceLoader(resize(x[idx], image_size), y[idx], batch_size, device, dataset.mean, dataset.std,
+                        augment=train, seed=seed, shuffle=train, padding=max(1, 4 * image_size // 32))
+
+
+def search_split(dataset: Dataset, batch_size: int = 64, image_size: int = 32, subset: int | None = None,
+                 device=None, seed: int = 0) -> tuple[DeviceLoader, DeviceLoader]:
+    """DARTS's split of the training set: (w loader on the first half, alpha loader on the second).
+
+    A ``subset`` is drawn at random (seeded, so classes stay balanced on average) before halving.
+    Both halves are augmented, as in DARTS; crop padding scales with the image, 4 pixels at 32:
+    ``max(1, 4 * image_size // 32)``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    s_w, s_alpha = torch.randint(0, 2**62, (2,), generator=g).tolist()  # independent loader seeds
+    idx = _subset(len(dataset.train_labels), subset, g)
+    if len(idx) < 2:
+        raise ValueError(f"search_split needs at least 2 images to halve, got subset={subset!r}")
+    half = len(idx) // 2
+    return (_loader(dataset, True, idx[:half], image_size, batch_size, device, s_w),
+            _loader(dataset, True, idx[half:], image_size, batch_size, device, s_alpha))
+
+
+def test_loader(dataset: Dataset, batch_size: int = 256, image_size: int = 32, subset: int | None = None,
+                device=None) -> DeviceLoader:
+    """The test set (its first ``subset`` images: a fixed evaluation set), in order, no augmentation."""
+    return _loader(dataset, False, _subset(len(dataset.test_labels), subset), image_size, batch_size, device)
+
+
+test_loader.__test__ = False  # not a pytest test, despite its name
+
+
+def train_test_loaders(dataset: Dataset, batch_size: int = 96, image_size: int = 32, subset: int | None = None,
+                       test_subset: int | None = None, device=None,
+                       seed: int = 0) -> tuple[DeviceLoader, DeviceLoader]:
+    """(augmented loader on the training set or a seeded random ``subset``, test loader), to train a network."""
+    g = torch.Generator().manual_seed(seed)
+    s = int(torch.randint(0, 2**62, (1,), generator=g))
+    train = _loader(dataset, True, _subset(len(dataset.train_labels), subset, g), image_size, batch_size, device, s)
+    return train, test_loader(dataset, 256, image_size, test_subset, device)
+
+
+def loaders_for_preset(preset: str | Preset | None = None, device=None, seed: int = 0,
+                       dataset: Dataset | None = None) -> tuple[DeviceLoader, DeviceLoader, DeviceLoader]:
+    """(w loader, alpha loader, test loader) at the preset's sizes, on CIFAR-10 unless ``dataset``."""
+    p = get_preset(preset, device)
+    dataset = dataset if dataset is not None else load_dataset("cifar10")
+    train, val = search_split(dataset, p.batch_size, p.image_size, p.search_images, device, seed)
+    return train, val, test_loader(dataset, 256, p.image_size, p.test_images, device)

@@ -1,0 +1,472 @@
+"""Tests for nascourse.data: archive reading (on tiny fake archives), cache, loaders, splits.
+
+Oracles: numpy and explicit per-sample loops for pixel layout, statistics, crops and resizing;
+invariants for epochs (each sample once), seeds and resuming. No test touches the network or
+decodes the real 60k-image CIFAR-10.
+"""
+
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from nascourse import data
+from nascourse.config import get_preset
+
+CPU = "cpu"
+
+
+# ---------------------------------------------------------------- fake archives
+
+def _add(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    tar.addfile(info, io.BytesIO(payload))
+
+
+def _md5(path) -> str:
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
+
+
+def make_official(folder, name="cifar10", n=3, extra=()):
+    """A tiny official-format archive (Python-2-style pickles) with n images per batch.
+
+    Returns (path, train images (N, 3072), train labels, test images, test labels, class names).
+    ``extra`` is a list of (member name, bytes) added first (to craft unsafe archives).
+    """
+    rng = np.random.default_rng(0)
+    dirname, train, test, meta, label_key, names_key = data._OFFICIAL[name]
+    n_classes = 10 if name == "cifar10" else 100
+    classes = data.CIFAR10_CLASSES if name == "cifar10" else [f"class{k:02d}" for k in range(100)]
+    batches = {}
+    for b in train + test:
+        batches[b] = {b"batch_label": b.encode(), b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                      label_key: rng.integers(0, n_classes, n).tolist()}
+    path = os.path.join(folder, os.path.basename(data.URLS[name]))
+    with tarfile.open(path, "w:gz") as tar:
+        for member, payload in extra:
+            _add(tar, member, payload)
+        for b, d in batches.items():
+            _add(tar, f"{dirname}/{b}", pickle.dumps(d, protocol=2))
+        _add(tar, f"{dirname}/{meta}", pickle.dumps({names_key: [c.encode() for c in classes]}, protocol=2))
+    cat = lambda bs, k: np.concatenate([np.asarray(batches[b][k]) for b in bs])  # noqa: E731
+    return path, cat(train, b"data"), cat(train, label_key), cat(test, b"data"), cat(test, label_key), classes
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    """Build a fake archive in src/, serve it at a file:// URL with a matching md5; return a root."""
+
+    def serve(name="cifar10", **kw):
+        src = tmp_path / "src"
+        src.mkdir(exist_ok=True)
+        made = make_official(str(src), name, **kw)
+        monkeypatch.setitem(data.URLS, name, "file://" + made[0])
+        monkeypatch.setitem(data.MD5, name, _md5(made[0]))
+        root = tmp_path / "root"
+        return str(root), made
+
+    return serve
+
+
+def listing(folder) -> list[str]:
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+# ---------------------------------------------------------------- official archives
+
+def test_cifar10_download_parse_layout(served):
+    root, (archive, xtr, ytr, xte, yte, classes) = served("cifar10")
+    ds = data.load_dataset("cifar10", root=root)
+    assert ds.train_images.shape == (15, 3, 32, 32) and ds.train_images.dtype == torch.uint8
+    assert ds.test_images.shape == (3, 3, 32, 32) and ds.train_labels.dtype == torch.int64
+    assert ds.classes == data.CIFAR10_CLASSES and ds.name == "cifar10"
+    assert ds.train_labels.tolist() == ytr.tolist() and ds.test_labels.tolist() == yte.tolist()
+    # pixel layout: row i of b'data' holds R, G, B planes of 32x32, row-major
+    for i, c, y, x in [(0, 0, 0, 0), (7, 1, 5, 30), (14, 2, 31, 2)]:
+        assert ds.train_images[i, c, y, x] == xtr[i, c * 1024 + y * 32 + x]
+    # mean/std oracle: numpy over all training pixels per channel
+    planes = xtr.reshape(-1, 3, 1024).transpose(1, 0, 2).reshape(3, -1) / 255
+    np.testing.assert_allclose(ds.mean, planes.mean(1), atol=1e-9)
+    np.testing.assert_allclose(ds.std, planes.std(1), atol=1e-9)
+    assert listing(root) == ["cifar-10-python.tar.gz", "cifar10.npz"]  # no temporary files left
+    assert "official" in ds.source
+
+
+def test_cifar100_download_parse(served):
+    root, (_, xtr, ytr, xte, yte, classes) = served("cifar100", n=4)
+    ds = data.load_dataset("cifar100", root=root)
+    assert ds.train_images.shape == (4, 3, 32, 32) and ds.test_images.shape == (4, 3, 32, 32)
+    assert ds.classes == classes and len(ds.classes) == 100
+    assert ds.train_labels.tolist() == ytr.tolist() and ds.test_labels.tolist() == yte.tolist()
+    assert torch.equal(ds.test_images.reshape(4, -1), torch.from_numpy(xte))
+
+
+def test_checksum_mismatch_leaves_nothing(served, monkeypatch):
+    root, _ = served("cifar10")
+    monkeypatch.setitem(data.MD5, "cifar10", "0" * 32)
+    with pytest.raises(RuntimeError, match="expected 0{32}") as e:
+        data.load_dataset("cifar10", root=root)
+    assert _md5(data.URLS["cifar10"][len("file://"):]) in str(e.value)  # the actual digest is named too
+    assert listing(root) == []
+
+
+def test_truncated_archive_leaves_nothing(served, monkeypatch, tmp_path):
+    root, (archive, *_) = served("cifar10")
+    cut = tmp_path / "src" / "cut" / "cifar-10-python.tar.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(open(archive, "rb").read()[: os.path.getsize(archive) // 2])
+    monkeypatch.setitem(data.URLS, "cifar10", "file://" + str(cut))
+    monkeypatch.setitem(data.MD5, "cifar10", _md5(cut))
+    with pytest.raises(RuntimeError, match="truncated or corrupt"):
+        data.load_dataset("cifar10", root=root)
+    assert listing(root) == []
+
+
+@pytest.mark.parametrize("member", ["../evil", "/tmp/evil-abs", "cifar-10-batches-py/../../evil"])
+def test_path_traversal_is_refused(served, tmp_path, member):
+    root, _ = served("cifar10", extra=[(member, b"pwned")])
+    with pytest.raises(RuntimeError, match="unsafe archive") as e:
+        data.load_dataset("cifar10", root=root)
+    assert repr(member) in str(e.value)
+    assert listing(root) == [] and not (tmp_path / "evil").exists() and not os.path.exists("/tmp/evil-abs")
+
+
+def test_symlink_member_is_refused(tmp_path):
+    path = tmp_path / "links.tar"
+    with tarfile.open(path, "w") as tar:
+        link = tarfile.TarInfo("train/cat/link.png")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    with pytest.raises(RuntimeError, match="'train/cat/link.png' is a link"):
+        data.load_dataset(str(path), root=str(tmp_path / "root"))
+
+
+def test_corrupt_archive_in_root_is_reported(tmp_path):
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"not an archive")
+    with pytest.raises(RuntimeError, match="Delete it"):
+        data.load_dataset("cifar10", root=str(tmp_path))
+
+
+# ---------------------------------------------------------------- cache
+
+def test_cache_is_used_then_rebuilt_when_corrupt(served):
+    root, _ = served("cifar10")
+    first = data.load_dataset("cifar10", root=root)
+    os.remove(os.path.join(root, "cifar-10-python.tar.gz"))
+    os.remove(data.URLS["cifar10"][len("file://"):])  # no source left anywhere: must read the cache
+    again = data.load_dataset("cifar10", root=root)
+    assert torch.equal(first.train_images, again.train_images) and again.source == first.source
+
+    served("cifar10")  # the source again, then corrupt the cache in two ways
+    cache = os.path.join(root, "cifar10.npz")
+    for corrupt in (b"garbage", open(cache, "rb").read()[:5000]):
+        open(cache, "wb").write(corrupt)
+        with pytest.warns(UserWarning, match="unusable"):
+            rebuilt = data.load_dataset("cifar10", root=root)
+        assert torch.equal(rebuilt.train_images, first.train_images)
+        assert data._read_cache(cache) is not None  # rewritten, valid
+
+
+def test_failed_cache_write_leaves_no_temporary_file(served, monkeypatch):
+    root, _ = served("cifar10")
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(data.np, "savez", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        data.load_dataset("cifar10", root=root)
+    assert listing(root) == ["cifar-10-python.tar.gz"]  # the verified archive, no .tmp-* file
+
+
+def test_offline_error_names_folder_url_and_env(tmp_path, monkeypatch):
+    def offline(*a, **k):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    root = str(tmp_path / "empty")
+    for download in (True, False):
+        with pytest.raises(FileNotFoundError) as e:
+            data.load_dataset("cifar10", root=root, download=download)
+        msg = str(e.value)
+        for part in (root, data.URLS["cifar10"], "NASCOURSE_DATA", "cifar-10-python.tar.gz", "cifar10-jpg.tar.xz"):
+            assert part in msg
+        assert listing(root) == []
+
+
+def test_default_root_is_nascourse_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("NASCOURSE_DATA", str(tmp_path / "env-root"))
+    with pytest.raises(FileNotFoundError, match="env-root"):
+        data.load_dataset("cifar10", download=False)
+
+
+def test_unknown_name_lists_valid_ones(tmp_path):
+    with pytest.raises(ValueError, match="'cifar10', 'cifar100'"):
+        data.load_dataset("imagenet", root=str(tmp_path))
+
+
+# ---------------------------------------------------------------- image folders
+
+def _png(colour, size=(8, 8), fmt="PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def make_folder_archive(path, classes, per_class=3, wrapper="myset", sizes=None, fmt="PNG"):
+    """tar(.xz) with <wrapper>/{train,test}/<class>/k.png; image colour = (class idx*20, k, split)."""
+    with tarfile.open(path, "w:xz" if str(path).endswith(".xz") else "w") as tar:
+        for s, split in enumerate(("train", "test")):
+            for ci, c in enumerate(classes):
+                for k in range(per_class):
+                    size = (sizes or {}).get((split, c, k), (8, 8))
+                    _add(tar, f"{wrapper}/{split}/{c}/{k}.png".lstrip("/"), _png((ci * 20, k, s), size, fmt))
+        _add(tar, f"{wrapper}/README.txt".lstrip("/"), b"not an image")
+        _add(tar, "NOTICE", b"a stray file beside the wrapping folder")
+
+
+def test_image_folder_archive(tmp_path):
+    path = tmp_path / "myset.tar.xz"
+    make_folder_archive(path, ["dog", "cat", "bird"])
+    ds = data.load_dataset(str(path), root=str(tmp_path / "root"))
+    assert ds.classes == ["bird", "cat", "dog"] and ds.name == "myset"
+    assert ds.train_images.shape == (9, 3, 8, 8) and ds.test_images.shape == (9, 3, 8, 8)
+    for images, labels, s in ((ds.train_images, ds.train_labels, 0), (ds.test_images, ds.test_labels, 1)):
+        red = images[:, 0, 0, 0].long()  # colour encodes the class folder: label k = sorted class k
+        original = {"bird": 2, "cat": 1, "dog": 0}
+        assert [original[ds.classes[y]] * 20 for y in labels.tolist()] == red.tolist()
+        assert (images[:, 2] == s).all() and sorted(images[:, 1, 3, 3].tolist()) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert sorted(ds.train_labels.tolist()) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert ds.train_labels.tolist() != sorted(ds.train_labels.tolist())  # shuffled once: classes mixed by index
+    # the cached copy gives the same dataset
+    again = data.load_dataset(str(path), root=str(tmp_path / "root"))
+    assert torch.equal(again.train_images, ds.train_images) and again.classes == ds.classes
+
+
+def test_image_folder_directory_and_jpeg(tmp_path):
+    for split in ("train", "test"):
+        for c in ("b", "a"):
+            (tmp_path / "imgs" / split / c).mkdir(parents=True)
+            (tmp_path / "imgs" / split / c / "0.jpg").write_bytes(_png((200, 10, 10), (12, 12), "JPEG"))
+    ds = data.load_dataset(str(tmp_path / "imgs"), root=str(tmp_path / "root"))
+    assert ds.classes == ["a", "b"] and ds.train_images.shape == (2, 3, 12, 12)
+    assert abs(int(ds.train_images[0, 0, 6, 6]) - 200) < 8  # JPEG is lossy but close
+
+
+def test_image_folder_size_mismatch_names_file(tmp_path):
+    path = tmp_path / "bad.tar"
+    make_folder_archive(path, ["a", "b"], wrapper="", sizes={("train", "b", 1): (9, 8)})
+    with pytest.raises(RuntimeError, match=r"train/b/1.png .* 9x8 .* 8x8"):
+        data.load_dataset(str(path), root=str(tmp_path / "root"))
+
+
+def test_cifar10_copy_in_root_uses_cifar10_order(tmp_path):
+    assert sorted(data.CIFAR10_CLASSES) == data.CIFAR10_CLASSES  # why sorting gives the official order
+    make_folder_archive(tmp_path / "cifar10-jpg.tar.xz", list(reversed(data.CIFAR10_CLASSES)), per_class=1, wrapper="")
+    ds = data.load_dataset("cifar10", root=str(tmp_path), download=False)
+    assert ds.classes == data.CIFAR10_CLASSES and ds.name == "cifar10" and "image folder" in ds.source
+    # airplane was written last (colour 9*20) and must get label 0
+    assert ds.train_images[ds.train_labels == 0, 0, 0, 0].tolist() == [180]
+    assert "cifar10.npz" in listing(tmp_path)
+
+
+# ---------------------------------------------------------------- loaders
+
+def ids_dataset(n=103, size=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 3, size, size), generator=g, dtype=torch.uint8), torch.arange(n)
+
+
+def epoch(loader):
+    return [(x.clone(), y.clone()) for x, y in loader]
+
+
+def same(a, b):
+    return len(a) == len(b) and all(torch.equal(x1, x2) and torch.equal(y1, y2) for (x1, y1), (x2, y2) in zip(a, b))
+
+
+def test_each_sample_once_per_epoch():
+    x, ids = ids_dataset(103)
+    loader = data.DeviceLoader(x, ids, 10, CPU, (0.5,) * 3, (0.25,) * 3, augment=True, seed=1)
+    assert len(loader) == 11
+    orders = []
+    for _ in range(2):
+        ys = [y for _, y in loader]
+        assert [len(y) for y in ys] == [10] * 10 + [3]
+        seen = torch.cat(ys)
+        assert sorted(seen.tolist()) == list(range(103))
+        orders.append(seen)
+    assert not torch.equal(orders[0], orders[1])  # a new permutation each epoch
+    dropped = data.DeviceLoader(x, ids, 10, CPU, (0.5,) * 3, (0.25,) * 3, drop_last=True)
+    ys = torch.cat([y for _, y in dropped])
+    assert len(dropped) == 10 and len(ys) == 100 and len(set(ys.tolist())) == 100
+    ordered = data.DeviceLoader(x, ids, 10, CPU, (0.5,) * 3, (0.25,) * 3, shuffle=False)
+    assert torch.cat([y for _, y in ordered]).tolist() == list(range(103))
+
+
+def test_seed_reproducible_and_distinct():
+    x, ids = ids_dataset(50)
+    make = lambda seed: data.DeviceLoader(x, ids, 16, CPU, (0.5,) * 3, (0.2,) * 3, augment=True, seed=seed)  # noqa: E731
+    a, b, c = make(3), make(3), make(4)
+    ea, eb, ec = [epoch(a) + epoch(a), epoch(b) + epoch(b), epoch(c) + epoch(c)]
+    assert same(ea, eb) and not same(ea, ec)
+
+
+def test_crop_flip_matches_per_sample_oracle():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (20, 3, 6, 7), generator=g, dtype=torch.uint8)
+    offsets = torch.randint(0, 5, (20, 2), generator=g)
+    flips = torch.rand(20, generator=g) < 0.5
+    out = data.crop_flip(x, offsets, flips, 2)
+    for i in range(20):
+        padded = F.pad(x[i], (2, 2, 2, 2))
+        top, left = offsets[i].tolist()
+        crop = padded[:, top:top + 6, left:left + 7]
+        assert torch.equal(out[i], crop.flip(-1) if flips[i] else crop)
+
+
+def test_augmented_samples_are_shifts_or_flips_of_the_padded_image():
+    base = torch.arange(1, 193, dtype=torch.uint8).reshape(1, 3, 8, 8)  # unique, non-zero values
+    n, p = 400, 2
+    loader = data.DeviceLoader(base.expand(n, -1, -1, -1).contiguous(), torch.zeros(n, dtype=torch.long), 100, CPU,
+                               (0.0,) * 3, (1.0,) * 3, augment=True, seed=0, padding=p)
+    padded = F.pad(base[0], (p,) * 4)
+    candidates = {}
+    for top in range(2 * p + 1):
+        for left in range(2 * p + 1):
+            crop = padded[:, top:top + 8, left:left + 8]
+            candidates[crop.numpy().tobytes()] = (top, left, False)
+            candidates[crop.flip(-1).numpy().tobytes()] = (top, left, True)
+    found = []
+    for xb, _ in loader:
+        raw = (xb * 255).round().to(torch.uint8)  # mean 0, std 1: undo the /255
+        for img in raw:
+            found.append(candidates[img.numpy().tobytes()])  # KeyError = not a shift or flip
+    flips = sum(f for *_, f in found)
+    assert 150 < flips < 250  # Binomial(400, 1/2): mean 200, sd 10
+    assert {(t, l) for t, l, _ in found} == {(t, l) for t in range(5) for l in range(5)}
+
+
+def test_normalised_epoch_has_zero_mean_unit_std():
+    x, ids = ids_dataset(90, size=6)
+    x[:, 1] //= 3  # make channels differ
+    mean, std = data.channel_stats(x)
+    loader = data.DeviceLoader(x, ids, 32, CPU, mean, std, augment=False)
+    xs = torch.cat([xb for xb, _ in loader]).double()
+    assert xs.dtype == torch.float64 and xs.shape == (90, 3, 6, 6)
+    per_channel = xs.transpose(0, 1).reshape(3, -1)
+    assert per_channel.mean(1).abs().max() < 1e-5
+    assert (per_channel.std(1, correction=0) - 1).abs().max() < 1e-5
+
+
+def test_state_dict_resumes_the_next_epoch_exactly():
+    x, ids = ids_dataset(40)
+    args = (x, ids, 16, CPU, (0.5,) * 3, (0.2,) * 3)
+    original = data.DeviceLoader(*args, augment=True, seed=7)
+    epoch(original)
+    state = original.state_dict()
+    expected = epoch(original)
+    resumed = data.DeviceLoader(*args, augment=True, seed=123)
+    resumed.load_state_dict(state)
+    assert resumed.epoch == 1 and same(epoch(resumed), expected)
+
+
+def test_forever_crosses_epochs():
+    x, ids = ids_dataset(25)
+    loader = data.DeviceLoader(x, ids, 10, CPU, (0.5,) * 3, (0.2,) * 3)
+    it = data.forever(loader)
+    ys = [next(it)[1] for _ in range(6)]  # 3 batches per epoch
+    assert loader.epoch == 2 and sorted(torch.cat(ys[3:]).tolist()) == list(range(25))
+
+
+def test_resize_is_block_mean():
+    x, _ = ids_dataset(5, size=8)
+    small = data.resize(x, 2)
+    oracle = x.double().reshape(5, 3, 2, 4, 2, 4).mean((3, 5)).round().to(torch.uint8)
+    assert small.shape == (5, 3, 2, 2) and torch.equal(small, oracle)
+    assert data.resize(x, 8) is x
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x, y: data.DeviceLoader(x.float(), y, 4, CPU, (0,) * 3, (1,) * 3), "uint8 tensor"),
+    (lambda x, y: data.DeviceLoader(x[:, :1], y, 4, CPU, (0,) * 3, (1,) * 3), r"\(N, 3, H, W\)"),
+    (lambda x, y: data.DeviceLoader(x, y[:-1], 4, CPU, (0,) * 3, (1,) * 3), "shape"),
+    (lambda x, y: data.DeviceLoader(x, y, 0, CPU, (0,) * 3, (1,) * 3), "batch_size"),
+    (lambda x, y: data.DeviceLoader(x, y, 40, CPU, (0,) * 3, (1,) * 3, drop_last=True), "no batch"),
+    (lambda x, y: data.DeviceLoader(x, y, 4, CPU, (0,) * 3, (0,) * 3), "stds > 0"),
+    (lambda x, y: data.resize(x, 3), r"use one of \[1, 2, 4, 8\]"),
+])
+def test_bad_inputs_raise_value_error(call, match):
+    x, y = ids_dataset(10)
+    with pytest.raises(ValueError, match=match):
+        call(x, y)
+
+
+# ---------------------------------------------------------------- splits
+
+def fake_dataset(n_train=300, n_test=120, size=32):
+    g = torch.Generator().manual_seed(0)
+    xtr = torch.randint(0, 256, (n_train, 3, size, size), generator=g, dtype=torch.uint8)
+    xte = torch.randint(0, 256, (n_test, 3, size, size), generator=g, dtype=torch.uint8)
+    mean, std = data.channel_stats(xtr)
+    # labels are sample ids, so the tests can see which images each loader holds
+    return data.Dataset(xtr, torch.arange(n_train), xte, torch.arange(n_test), ["x"], "fake", mean, std, "test")
+
+
+def loader_ids(loader):
+    return torch.cat([y for _, y in loader]).tolist()
+
+
+def test_search_split_halves_disjoint():
+    ds = fake_dataset()
+    w, a = data.search_split(ds, batch_size=32, device=CPU)
+    iw, ia = loader_ids(w), loader_ids(a)
+    assert sorted(iw) == list(range(150)) and sorted(ia) == list(range(150, 300))  # DARTS: by index
+    assert w.augment and a.augment and w.padding == 4
+    w2, a2 = data.search_split(ds, batch_size=32, image_size=16, subset=101, device=CPU, seed=5)
+    iw2, ia2 = loader_ids(w2), loader_ids(a2)
+    assert len(iw2) == 50 and len(ia2) == 51 and not set(iw2) & set(ia2)
+    assert next(iter(w2))[0].shape == (32, 3, 16, 16) and w2.padding == 2
+    split = lambda seed: data.search_split(ds, 32, 16, subset=101, device=CPU, seed=seed)  # noqa: E731
+    (w3, a3), (w4, a4) = split(5), split(5)  # fresh loaders: same seed, same batches
+    assert same(epoch(w3) + epoch(a3), epoch(w4) + epoch(a4))
+    assert set(loader_ids(split(6)[0])) != set(iw2)
+    with pytest.raises(ValueError, match=r"subset=301 must be an int in \[1, 300\]"):
+        data.search_split(ds, subset=301, device=CPU)
+
+
+def test_loaders_for_preset_tiny_sizes():
+    ds = fake_dataset(n_train=1100, n_test=1010)
+    p = get_preset("tiny")
+    train, val, test = data.loaders_for_preset(p, device=CPU, seed=0, dataset=ds)
+    assert len(train.labels) == len(val.labels) == p.search_images // 2
+    assert len(test.labels) == p.test_images and not test.augment and not test.shuffle
+    assert loader_ids(test) == list(range(p.test_images))  # the first test images, in order
+    x, y = next(iter(train))
+    assert x.shape == (p.batch_size, 3, p.image_size, p.image_size) and x.dtype == torch.float32
+    assert y.dtype == torch.int64 and x.device.type == "cpu"
+
+
+def test_train_test_loaders():
+    ds = fake_dataset()
+    train, test = data.train_test_loaders(ds, batch_size=50, image_size=8, subset=200, test_subset=30, device=CPU)
+    assert len(train.labels) == 200 and train.augment and len(train) == 4 and train.padding == 1
+    assert loader_ids(test) == list(range(30)) and next(iter(test))[0].shape == (30, 3, 8, 8)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_batches_equal_cpu_batches():
+    x, ids = ids_dataset(70)
+    make = lambda dev: data.DeviceLoader(x, ids, 32, dev, (0.5,) * 3, (0.2,) * 3, augment=True, seed=2)  # noqa: E731
+    cpu, gpu = epoch(make("cpu")), [(a.cpu(), b.cpu()) for a, b in epoch(make("cuda"))]
+    assert all(torch.equal(y1, y2) and torch.allclose(x1, x2) for (x1, y1), (x2, y2) in zip(cpu, gpu))
