@@ -301,7 +301,7 @@ def alpha_heatmap(weights, ops: list[str], edge_labels: list[str] | None = None,
     if len(labels) != w.shape[0]:
         raise ValueError(f"edge_labels has {len(labels)} entries for {w.shape[0]} edges")
     fig, ax = _new_axes(ax, (1.6 + 0.62 * w.shape[1], 1.4 + 0.32 * w.shape[0]))
-    im = ax.imshow(w, cmap="viridis", vmin=0.0, aspect="auto")
+    im = ax.imshow(w, cmap="viridis", aspect="auto")  # colours span the data: small differences show
     ax.set_xticks(range(len(ops)), list(ops), rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set(xlabel="operation", ylabel="edge (node←input)")
@@ -329,7 +329,8 @@ def alpha_over_epochs(history_weights, ops: list[str], edge: int | None = None, 
     x = np.arange(1, len(h) + 1) if epochs is None else np.asarray(epochs)
     fig, ax = _new_axes(ax, (7.0, 4.0))
     if edge is None:  # (epochs, edges, ops) -> (ops, epochs)
-        im = ax.imshow(h.mean(axis=1).T, cmap="viridis", vmin=0.0, aspect="auto", interpolation="nearest",
+        # colours span the data, so that the small moves of a short search show
+        im = ax.imshow(h.mean(axis=1).T, cmap="viridis", aspect="auto", interpolation="nearest",
                        extent=(x[0] - 0.5, x[-1] + 0.5, len(ops) - 0.5, -0.5))
         ax.set_yticks(range(len(ops)), list(ops), fontsize=8)
         fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, label="mean softmax(α) over edges")
