@@ -1,0 +1,322 @@
+"""Search loops: DARTS (first and second order), iDARTS, GDAS and random search with weight sharing.
+
+A differentiable search alternates two updates of one supernet (spec 3.2):
+
+    for each training minibatch (x_tr, y_tr), with a fresh validation minibatch (x_val, y_val):
+        ARCH STEP    alpha <- Adam(alpha, hypergradient of L_val)             (search_step below)
+        WEIGHT STEP  w <- SGD(w, grad_w L_train(w, alpha)), gradient norm clipped to 5
+
+The methods differ only in how the architecture step gets its gradient:
+
+    darts1  first order, grad_alpha L_val(w, alpha)                          (Liu et al. 2019, eq. 5)
+    darts2  one virtual SGD step, w' = w - xi grad_w L_train, then the chain rule (eqs. 6-8)
+    idarts  T weight steps, then the implicit-function hypergradient with a K-term Neumann
+            series (Zhang et al. 2021; spec 4.3)
+    gdas    one operation sampled per edge by Gumbel-max, straight-through gradients (spec 3.7)
+    rsws    no architecture step: weights trained on uniformly sampled architectures, then
+            sampled architectures ranked by validation accuracy with the shared weights
+            (Li & Talwalkar 2019)
+
+Each epoch records softmax(alpha), the derived genotype, its width and depth, losses,
+accuracies, the hypergradient norm and the time taken (``SearchResult``, in ``history.py``).
+Lessons 02 and 03 run these loops; ``nascourse search`` is their command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import data as data_mod
+from .config import get_device, seed_everything
+from .history import SearchConfig, SearchResult, epoch_record, load_checkpoint, make_config, save_checkpoint
+from .hypergrad import hypergradient
+from .supernet import DartsSupernet, NB201Supernet
+
+__all__ = ["search", "build_supernet", "train_step", "search_step", "weight_step", "gdas_arch_step",
+           "gumbel_weights", "sample_path",
+           "make_config", "SearchConfig", "SearchResult"]
+
+
+def build_supernet(config: SearchConfig) -> torch.nn.Module:
+    """The supernet of ``config.space`` at the config's size (10 classes, CIFAR-10)."""
+    if config.space == "darts":
+        return DartsSupernet(C=config.C, layers=config.layers)
+    return NB201Supernet(C=config.C, N=config.N)
+
+
+def cosine_lr(config: SearchConfig, epoch: int) -> float:
+    """The weight learning rate in ``epoch`` (0-based): cosine from w_lr down to w_lr_min (spec 3.5)."""
+    t = epoch / config.epochs
+    return config.w_lr_min + 0.5 * (config.w_lr - config.w_lr_min) * (1 + math.cos(math.pi * t))
+
+
+def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return F.cross_entropy(logits, y), (logits.argmax(1) == y).float().mean()
+
+
+def _check_finite(loss: torch.Tensor, what: str) -> None:
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the {what} loss is {float(loss)}")
+
+
+def _diverged(error: FloatingPointError, epoch: int, step: int, config: SearchConfig) -> FloatingPointError:
+    """The error a search raises on a NaN or infinite loss: where, and what to change."""
+    return FloatingPointError(
+        f"the {config.method} search diverged at epoch {epoch + 1}, step {step + 1}: {error}. Lower the weight "
+        f"learning rate (w_lr={config.w_lr}) or the architecture learning rate (a_lr={config.a_lr}), "
+        f"or keep gradient clipping on (grad_clip={config.grad_clip})"
+    )
+
+
+def weight_step(supernet, w_opt, x, y, config: SearchConfig, weights=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step on w with L_train(w, alpha); returns (loss, accuracy) as 0-dim tensors.
+
+    ``weights`` (one tensor per alpha) replaces softmax(alpha), e.g. a sampled path.
+    """
+    w_opt.zero_grad(set_to_none=True)
+    loss, acc = _loss_acc(supernet(x, weights), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)  # ||g|| <= 5
+    w_opt.step()
+    return loss.detach(), acc.detach()
+
+
+def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchConfig, lr: float) -> float:
+    """The architecture step of darts1, darts2 and idarts; returns the hypergradient's norm.
+
+    L_train and L_val are closures over fixed minibatches, so that the finite differences of the
+    second-order methods compare the same loss at w + eps v and w - eps v.
+    """
+    (x_tr, y_tr), (x_val, y_val) = train_batch, val_batch
+
+    def train_loss():
+        return F.cross_entropy(supernet(x_tr), y_tr)
+
+    def val_loss():
+        return F.cross_entropy(supernet(x_val), y_val)
+
+    weights, arch = supernet.weight_parameters(), supernet.arch_parameters()
+    if config.method == "darts1":
+        grads = hypergradient(train_loss, val_loss, weights, arch, "first_order", lr=lr)
+    elif config.method == "darts2":
+        # xi = the current weight lr; the virtual step includes SGD's momentum and weight decay (spec 3.4)
+        buffers = [w_opt.state.get(p, {}).get("momentum_buffer") for p in weights]
+        grads = hypergradient(train_loss, val_loss, weights, arch, "unrolled", lr=lr,
+                              momentum_buffers=buffers, momentum=config.w_momentum,
+                              weight_decay=config.w_weight_decay, mixed=config.mixed)
+    else:  # idarts: gamma = the current weight lr (spec 4.4)
+        grads = hypergradient(train_loss, val_loss, weights, arch, "neumann", lr=lr, K=config.K,
+                              mixed=config.mixed)
+    a_opt.zero_grad(set_to_none=True)
+    for a, g in zip(arch, grads):
+        a.grad = g
+    a_opt.step()
+    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+
+
+def gumbel_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
+    """GDAS's straight-through sample (spec 3.7): alpha (E, |O|) -> one-hot rows (E, |O|).
+
+    index = argmax((log_softmax(alpha) + G) / tau), G ~ Gumbel(0, 1); the value is one_hot(index),
+    the gradient that of softmax((log_softmax(alpha) + G) / tau). Unsampled operations get a weight
+    of exactly 0, so the supernet skips them.
+    """
+    gumbel = -torch.empty(alpha.shape).exponential_(generator=generator).log().to(alpha.device)
+    probs = F.softmax((F.log_softmax(alpha, dim=-1) + gumbel) / tau, dim=-1)
+    one_hot = F.one_hot(probs.argmax(-1), alpha.shape[-1]).to(probs)
+    return one_hot - probs.detach() + probs
+
+
+def sample_path(supernet, generator: torch.Generator) -> list[torch.Tensor]:
+    """A uniformly sampled architecture as one-hot edge weights, one tensor per alpha.
+
+    DARTS space: each node reads two distinct earlier nodes through a non-``none`` operation
+    (unused edges get all-zero rows, so they are skipped). NAS-Bench-201: any operation per edge.
+    """
+    out = []
+    for alpha in supernet.arch_parameters():
+        w = torch.zeros(alpha.shape)
+        if supernet.space == "nb201":
+            w[torch.arange(len(w)), torch.randint(len(supernet.ops), (len(w),), generator=generator)] = 1
+        else:
+            choices = [o for o, name in enumerate(supernet.ops) if name != "none"]
+            start, n = 0, 2
+            while start < len(w):  # node with n predecessors owns rows start .. start + n - 1
+                for j in torch.randperm(n, generator=generator)[:2].tolist():
+                    w[start + j, choices[int(torch.randint(len(choices), (1,), generator=generator))]] = 1
+                start, n = start + n, n + 1
+        out.append(w.to(alpha.device))
+    return out
+
+
+def gdas_arch_step(supernet, a_opt, val_batch, tau: float, sampler: torch.Generator) -> float:
+    """GDAS's architecture step: first-order gradient of L_val through a fresh Gumbel sample."""
+    alphas = supernet.arch_parameters()
+    x, y = val_batch
+    val_loss = F.cross_entropy(supernet(x, [gumbel_weights(a, tau, sampler) for a in alphas]), y)
+    _check_finite(val_loss.detach(), "validation")
+    grads = torch.autograd.grad(val_loss, alphas)
+    a_opt.zero_grad(set_to_none=True)
+    for a, g in zip(alphas, grads):
+        a.grad = g
+    a_opt.step()
+    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+
+
+def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, lr: float, step: int,
+               tau: float | None, sampler: torch.Generator):
+    """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None)."""
+    x, y = batch
+    norm = None
+    if config.method in ("darts1", "darts2"):  # arch step first, as DARTS (spec 3.2)
+        norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr)
+        loss, acc = weight_step(supernet, w_opt, x, y, config)
+    elif config.method == "idarts":  # T weight steps, then the implicit arch step (spec 4.3)
+        loss, acc = weight_step(supernet, w_opt, x, y, config)
+        if (step + 1) % config.T == 0:
+            norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr)
+    elif config.method == "gdas":  # weights, then alpha, each through its own sample
+        path = [gumbel_weights(a, tau, sampler).detach() for a in supernet.arch_parameters()]
+        loss, acc = weight_step(supernet, w_opt, x, y, config, path)
+        norm = gdas_arch_step(supernet, a_opt, val_batch, tau, sampler)
+    else:  # rsws: the weights of one uniformly sampled path; alpha is never trained
+        loss, acc = weight_step(supernet, w_opt, x, y, config, sample_path(supernet, sampler))
+    _check_finite(loss, "training")
+    return loss, acc, norm
+
+
+@contextlib.contextmanager
+def batch_statistics(model: torch.nn.Module):
+    """Evaluate with BN's batch statistics, then put back the running statistics and the mode.
+
+    A supernet's running statistics average over a moving mixture of operations and, after a
+    few dozen steps, over too little data, so DARTS-PT scores supernets with batch statistics
+    (spec 5.2). Use under ``torch.no_grad()``.
+    """
+    buffers = {k: v.clone() for k, v in model.named_buffers()}
+    was_training = model.training
+    model.train()
+    try:
+        yield model
+    finally:
+        for k, v in model.named_buffers():
+            v.copy_(buffers[k])
+        model.train(was_training)
+
+
+@torch.no_grad()
+def evaluate(supernet, loader, weights=None, max_batches: int | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy of the supernet over ``loader``, with BN's batch statistics."""
+    total, loss_sum, correct = 0, 0.0, 0.0
+    with batch_statistics(supernet):
+        for i, (x, y) in enumerate(loader):
+            if max_batches is not None and i >= max_batches:
+                break
+            logits = supernet(x, weights)
+            loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+            correct += float((logits.argmax(1) == y).sum())
+            total += len(y)
+    return loss_sum / total, correct / total
+
+
+@torch.no_grad()
+def rank_paths(supernet, loader, generator: torch.Generator, candidates: int, batches: int):
+    """RSWS's ranking: sample ``candidates`` paths, score each by its accuracy on ``batches``
+    validation batches with the shared weights; return the best path and its accuracy."""
+    scored = []
+    for _ in range(candidates):
+        path = sample_path(supernet, generator)
+        scored.append((evaluate(supernet, loader, path, max_batches=batches)[1], len(scored), path))
+    accuracy, _, path = max(scored, key=lambda t: (t[0], -t[1]))  # ties: the first sampled
+    return path, accuracy
+
+
+def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, out: str | None = None,
+           resume: bool = False, progress: bool = True) -> SearchResult:
+    """Run the search that ``config`` describes and return its result with the full history.
+
+    Args:
+        config: from ``make_config(method, space, preset)``, or a config class of ``history``.
+        seed: seeds the supernet's initialisation, the data order and every sample drawn.
+        device: "cpu", "cuda", ...; default from ``config.get_device``.
+        dataset: a ``data.Dataset``; default CIFAR-10 from ``load_dataset``.
+        out: a folder; if given, ``result.json`` and ``checkpoint.pt`` are written there after
+            every epoch (atomically), so that an interrupted search can be resumed.
+        resume: continue from ``out/checkpoint.pt``; the result is the same as an uninterrupted run.
+    """
+    device = get_device(device)
+    if resume and (out is None or not os.path.exists(os.path.join(out, "checkpoint.pt"))):
+        raise FileNotFoundError(f"resume=True needs the folder of an interrupted search, with its checkpoint.pt; "
+                                f"found no checkpoint in {out!r}: start the search without resume")
+    seed_everything(seed)  # supernet initialisation below draws from torch's global generator
+    supernet = build_supernet(config).to(device)
+    dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
+    train_loader, val_loader = data_mod.search_split(dataset, config.batch_size, config.image_size,
+                                                     config.search_images, device, seed)
+    w_opt = torch.optim.SGD(supernet.weight_parameters(), lr=config.w_lr, momentum=config.w_momentum,
+                            weight_decay=config.w_weight_decay, nesterov=config.w_nesterov)
+    a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.a_lr, betas=config.a_betas,
+                             weight_decay=config.a_weight_decay)
+    sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise and RSWS's paths
+    result = SearchResult(config=config, seed=seed, device=str(device))
+    if resume:
+        result = load_checkpoint(out, config, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+
+    steps = len(train_loader)
+    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps, disable=not progress,
+               desc=f"{config.method} on {config.space}")
+    for epoch in range(len(result.history), config.epochs):
+        start = time.perf_counter()
+        lr = cosine_lr(config, epoch)
+        for group in w_opt.param_groups:
+            group["lr"] = lr
+        tau = config.tau_max - (config.tau_max - config.tau_min) * epoch / max(1, config.epochs - 1) \
+            if config.method == "gdas" else None
+        supernet.train()
+        sums = {"train_loss": 0.0, "train_acc": 0.0, "hypergrad_norm": 0.0}
+        arch_steps = 0
+        val_iter = iter(val_loader)
+        for step, (x, y) in enumerate(train_loader):
+            try:
+                val_batch = next(val_iter)
+            except StopIteration:  # the alpha half may hold one batch fewer
+                val_iter = iter(val_loader)
+                val_batch = next(val_iter)
+            try:
+                loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
+                                             sampler)
+            except FloatingPointError as error:
+                raise _diverged(error, epoch, step, config) from error
+            if norm is not None:
+                sums["hypergrad_norm"] += norm
+                arch_steps += 1
+            sums["train_loss"] += float(loss)
+            sums["train_acc"] += float(acc)
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
+
+        path = None
+        if config.method == "rsws":  # the best of sampled paths with the shared weights
+            path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
+        val_loss, val_acc = evaluate(supernet, val_loader, path)
+        stats = {
+            "train_loss": sums["train_loss"] / steps,
+            "train_acc": sums["train_acc"] / steps,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "hypergrad_norm": sums["hypergrad_norm"] / max(1, arch_steps),
+            "lr": lr,
+        }
+        result.history.append(epoch_record(supernet, epoch, stats, time.perf_counter() - start, path))
+        if out is not None:
+            save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+    bar.close()
+    result.supernet = supernet
+    return result

@@ -1,0 +1,198 @@
+"""Search loops: every method learns on a toy problem, alpha moves, seeds reproduce, resume is exact."""
+
+
+import pytest
+import torch
+
+from nascourse.data import Dataset
+from nascourse.history import SearchResult, make_config
+from nascourse.search import cosine_lr, gumbel_weights, sample_path, search
+from nascourse.supernet import DartsSupernet, NB201Supernet
+
+METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws"]
+
+
+def toy_dataset(n: int = 192, size: int = 8, classes: int = 4, seed: int = 0) -> Dataset:
+    """Images whose class sets the brightness of one colour channel: learnable in a few steps."""
+    g = torch.Generator().manual_seed(seed)
+
+    def make(m):
+        labels = torch.arange(m) % classes
+        images = torch.randint(0, 96, (m, 3, size, size), generator=g)
+        images[:, 0] += (labels * 50).view(-1, 1, 1)  # class -> red level
+        return images.clamp(0, 255).to(torch.uint8), labels
+
+    x, y = make(n)
+    xt, yt = make(64)
+    return Dataset(x, y, xt, yt, [f"c{i}" for i in range(classes)], "toy", (0.4, 0.2, 0.2), (0.25, 0.2, 0.2), "toy")
+
+
+def toy_config(method: str, space: str = "darts", **kw):
+    sizes = dict(epochs=2, batch_size=32, image_size=8, search_images=None, C=4, layers=3, N=1,
+                 w_lr=0.05, a_lr=0.01)
+    if method == "rsws":
+        sizes.update(candidates=3, rank_batches=1)
+    return make_config(method, space, "tiny", **{**sizes, **kw})
+
+
+@pytest.fixture(scope="module")
+def data():
+    return toy_dataset()
+
+
+# Every method on the cheap NAS-Bench-201 supernet; the DARTS space for the first-order ones (the
+# second-order estimators are the same code on either supernet, and cost 3-5 times more).
+@pytest.mark.parametrize("method, space", [(m, "nb201") for m in METHODS]
+                         + [(m, "darts") for m in ("darts1", "gdas", "rsws")])
+def test_each_method_lowers_its_training_loss(method, space, data):
+    config = toy_config(method, space, epochs=3)
+    result = search(config, seed=0, device="cpu", dataset=data, progress=False)
+    losses = result.series("train_loss")
+    assert len(result.history) == 3
+    assert losses[-1] < losses[0], losses
+    alpha0 = torch.tensor(result.history[0]["alpha"][0])
+    # softmax rows; RSWS records the one-hot rows of its best path, with zeros on unused edges
+    assert torch.allclose(alpha0.sum(1), torch.ones(len(alpha0)), atol=1e-4) or method == "rsws"
+    for h in result.history:
+        assert h["seconds"] > 0 and 0 <= h["val_acc"] <= 1
+    if method != "rsws":
+        assert result.history[-1]["hypergrad_norm"] > 0
+    if space == "darts":
+        assert result.genotype.startswith("Genotype(") and result.history[-1]["width"] >= 1
+    else:
+        assert result.genotype.startswith("|") and result.genotype.endswith("|")
+
+
+@pytest.mark.parametrize("method, space", [("darts1", "darts"), ("darts2", "darts"), ("idarts", "nb201"),
+                                           ("gdas", "darts")])
+def test_alpha_moves(method, space, data):
+    config = toy_config(method, space, epochs=1)
+    torch.manual_seed(0)
+    result = search(config, seed=3, device="cpu", dataset=data, progress=False)
+    # alpha starts at 1e-3 * N(0, 1), so below 0.01 everywhere; three Adam steps move it further
+    assert max(float(a.detach().abs().max()) for a in result.supernet.arch_parameters()) > 0.01
+
+
+def test_rsws_leaves_alpha_alone(data):
+    result = search(toy_config("rsws", epochs=1), seed=0, device="cpu", dataset=data, progress=False)
+    init = DartsSupernet(C=4, layers=3)
+    assert all(a.abs().max() < 0.01 for a in result.supernet.arch_parameters())
+    assert len(init.arch_parameters()) == len(result.supernet.arch_parameters())
+
+
+@pytest.mark.parametrize("method, space", [("darts2", "nb201"), ("gdas", "nb201"), ("darts1", "darts")])
+def test_same_seed_same_search(method, space, data):
+    a = search(toy_config(method, space), seed=5, device="cpu", dataset=data, progress=False)
+    b = search(toy_config(method, space), seed=5, device="cpu", dataset=data, progress=False)
+    c = search(toy_config(method, space), seed=6, device="cpu", dataset=data, progress=False)
+    assert a.history[-1]["alpha"] == b.history[-1]["alpha"]
+    assert a.genotype == b.genotype
+    assert a.history[-1]["alpha"] != c.history[-1]["alpha"]
+
+
+@pytest.mark.parametrize("method, space", [(m, "nb201") for m in METHODS] + [("darts1", "darts")])
+def test_resume_after_interruption_matches_uninterrupted_run(method, space, data, tmp_path, monkeypatch):
+    config = toy_config(method, space, epochs=3)
+    straight = search(config, seed=2, device="cpu", dataset=data, progress=False)
+    out = str(tmp_path / "run")
+    import nascourse.search as search_mod
+
+    real = search_mod.epoch_record
+    calls = {"n": 0}
+
+    def interrupt_after_two_epochs(*args, **kwargs):
+        if calls["n"] == 2:  # stop in epoch 3, after two epochs were checkpointed
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_mod, "epoch_record", interrupt_after_two_epochs)
+    with pytest.raises(KeyboardInterrupt):
+        search(config, seed=2, device="cpu", dataset=data, out=out, progress=False)
+    monkeypatch.setattr(search_mod, "epoch_record", real)
+    assert len(SearchResult.load(out).history) == 2
+    resumed = search(config, seed=2, device="cpu", dataset=data, out=out, resume=True, progress=False)
+    for a, b in zip(straight.history, resumed.history):
+        a, b = dict(a), dict(b)
+        a.pop("seconds"), b.pop("seconds")
+        assert a == b
+    for p, q in zip(straight.supernet.state_dict().values(), resumed.supernet.state_dict().values()):
+        assert torch.equal(p, q)
+
+
+def test_resume_refuses_another_configuration(data, tmp_path):
+    out = str(tmp_path / "run")
+    search(toy_config("darts1", epochs=1), seed=0, device="cpu", dataset=data, out=out, progress=False)
+    with pytest.raises(ValueError, match="w_lr"):
+        search(toy_config("darts1", w_lr=0.1), seed=0, device="cpu", dataset=data, out=out, resume=True,
+               progress=False)
+
+
+def test_saved_result_round_trips(data, tmp_path):
+    result = search(toy_config("darts1", epochs=1), seed=0, device="cpu", dataset=data, progress=False)
+    result.save(str(tmp_path))
+    loaded = SearchResult.load(str(tmp_path), with_supernet=True)
+    assert loaded.config == result.config and loaded.history == result.history
+    for p, q in zip(loaded.supernet.state_dict().values(), result.supernet.state_dict().values()):
+        assert torch.equal(p, q)
+    with pytest.raises(FileNotFoundError, match="nascourse search"):
+        SearchResult.load(str(tmp_path / "missing"))
+
+
+def test_nan_loss_names_epoch_and_step(data):
+    with pytest.raises(FloatingPointError, match=r"epoch 1, step \d+.*w_lr"):
+        search(toy_config("darts1", w_lr=1e30, grad_clip=1e30), seed=0, device="cpu", dataset=data,
+               progress=False)
+
+
+def test_config_errors_list_valid_choices():
+    with pytest.raises(ValueError, match="darts1, darts2, idarts, gdas, rsws"):
+        make_config("enas")
+    with pytest.raises(ValueError, match="darts, nb201"):
+        make_config("darts1", "nasbench101")
+    with pytest.raises(ValueError, match="tiny, colab, paper"):
+        make_config("darts1", "darts", "huge")
+    with pytest.raises(ValueError, match="no field"):
+        make_config("darts1", K=3)
+
+
+def test_paper_configs_follow_the_papers():
+    darts = make_config("darts2", "darts", "paper")
+    assert (darts.epochs, darts.batch_size, darts.w_lr, darts.w_lr_min, darts.w_weight_decay) == (50, 64, 0.025, 0.001, 3e-4)
+    assert (darts.a_lr, darts.a_betas, darts.a_weight_decay, darts.C, darts.layers) == (3e-4, (0.5, 0.999), 1e-3, 16, 8)
+    gdas = make_config("gdas", "nb201", "paper")
+    assert (gdas.epochs, gdas.w_nesterov, gdas.w_weight_decay, gdas.tau_max, gdas.tau_min) == (250, True, 5e-4, 10, 0.1)
+    idarts = make_config("idarts", "nb201", "paper")
+    assert (idarts.K, idarts.epochs, idarts.w_lr) == (2, 30, 0.01)
+    config = make_config("darts1", "darts", "paper")
+    assert cosine_lr(config, 0) == pytest.approx(0.025) and cosine_lr(config, 50) == pytest.approx(0.001)
+
+
+def test_gumbel_weights_are_straight_through_one_hots():
+    alpha = torch.randn(6, 5, requires_grad=True)
+    w = gumbel_weights(alpha, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(w.detach(), torch.nn.functional.one_hot(w.detach().argmax(1), 5).float())
+    (w * torch.randn(6, 5)).sum().backward()
+    assert alpha.grad is not None and alpha.grad.abs().sum() > 0
+    # low temperature follows alpha: a dominant logit wins every sample
+    alpha = torch.zeros(1, 5)
+    alpha[0, 3] = 10
+    g = torch.Generator().manual_seed(1)
+    assert all(int(gumbel_weights(alpha, 0.1, g).argmax()) == 3 for _ in range(20))
+
+
+def test_sampled_paths_are_valid_architectures():
+    g = torch.Generator().manual_seed(0)
+    sn = DartsSupernet(C=4, layers=3)
+    for _ in range(20):
+        normal, reduce = sample_path(sn, g)
+        for w in (normal, reduce):
+            start, n = 0, 2
+            while start < 14:
+                rows = w[start:start + n]
+                assert int(rows.sum()) == 2 and int((rows.sum(1) > 0).sum()) == 2  # two distinct inputs
+                assert rows[:, 0].sum() == 0  # never none
+                start, n = start + n, n + 1
+    nb = NB201Supernet(C=4, N=1)
+    (w,) = sample_path(nb, g)
+    assert w.shape == (6, 5) and torch.equal(w.sum(1), torch.ones(6))
