@@ -1,0 +1,62 @@
+"""The `nascourse` command: a search end to end on toy data, and its errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import nascourse.data
+from nascourse.cli import main
+from nascourse.genotypes import genotype_from_str
+from test_search import toy_dataset
+
+
+@pytest.fixture
+def toy_cifar(monkeypatch):
+    data = toy_dataset(n=512, size=16, classes=10)  # the tiny preset searches on 512 images
+    monkeypatch.setattr(nascourse.data, "load_dataset", lambda name="cifar10", **kw: data)
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_search_writes_result_cell_and_alpha(space, toy_cifar, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["search", "--space", space, "--preset", "tiny", "--epochs", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((out / "result.json").read_text())
+    assert result["genotype"] in printed and len(result["history"]) == 1
+    for name in ("cell.png", "alpha.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if space == "darts":
+        genotype = genotype_from_str(result["genotype"])
+        assert f"width {result['history'][0]['width']:g}c, depth {result['history'][0]['depth']}" in printed
+        assert len(genotype.normal) == 8
+    # the same seed gives the same genotype
+    assert main(["search", "--space", space, "--preset", "tiny", "--epochs", "1", "--out", str(tmp_path / "again"),
+                 "--quiet"]) == 0
+    assert json.loads((tmp_path / "again" / "result.json").read_text())["genotype"] == result["genotype"]
+
+
+@pytest.mark.parametrize("flag, value, valid", [("--space", "nb101", "darts, nb201"),
+                                                 ("--method", "enas", "darts1, darts2, idarts, gdas, rsws"),
+                                                 ("--preset", "huge", "tiny, colab, paper")])
+def test_unknown_choices_list_the_valid_ones(flag, value, valid, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", flag, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert value in err and all(v in err for v in valid.split(", "))
+
+
+def test_bad_epochs_and_missing_resume_are_reported(toy_cifar, tmp_path, capsys):
+    with pytest.raises(SystemExit, match="--epochs must be at least 1"):
+        main(["search", "--epochs", "0"])
+    assert main(["search", "--space", "nb201", "--preset", "tiny", "--out", str(tmp_path / "none"), "--resume",
+                 "--quiet"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_module_entry_point_answers_help():
+    done = subprocess.run([sys.executable, "-m", "nascourse", "search", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "--method" in done.stdout
