@@ -270,8 +270,9 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
         result = load_checkpoint(out, config, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
 
     steps = len(train_loader)
-    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps, disable=not progress,
-               desc=f"{config.method} on {config.space}")
+    # progress=False silences the bar; otherwise tqdm decides, and TQDM_DISABLE=1 turns it off
+    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps, desc=f"{config.method} on "
+               f"{config.space}", **({} if progress else {"disable": True}))
     for epoch in range(len(result.history), config.epochs):
         start = time.perf_counter()
         lr = cosine_lr(config, epoch)
