@@ -329,8 +329,7 @@ def alpha_over_epochs(history_weights, ops: list[str], edge: int | None = None, 
     x = np.arange(1, len(h) + 1) if epochs is None else np.asarray(epochs)
     fig, ax = _new_axes(ax, (7.0, 4.0))
     if edge is None:  # (epochs, edges, ops) -> (ops, epochs)
-        # colours span the data, so that the small moves of a short search show
-        im = ax.imshow(h.mean(axis=1).T, cmap="viridis", aspect="auto", interpolation="nearest",
+        im = ax.imshow(h.mean(axis=1).T, cmap="viridis", aspect="auto", interpolation="nearest",  # colours fit data
                        extent=(x[0] - 0.5, x[-1] + 0.5, len(ops) - 0.5, -0.5))
         ax.set_yticks(range(len(ops)), list(ops), fontsize=8)
         fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, label="mean softmax(α) over edges")
@@ -438,8 +437,7 @@ class LiveFigure:
 
 def save_figure(fig: Figure, path, dpi: int = 150) -> Path:
     """Write ``fig`` as a PNG at ``path`` atomically (a temporary file, then rename), then close it."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
+    if (path := Path(path)).suffix.lower() != ".png":
         raise ValueError(f"save_figure writes PNG: give a path ending in .png, not {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
