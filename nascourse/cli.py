@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, help="output folder (default: runs/SPACE-METHOD-PRESET-seedS)")
     s.add_argument("--resume", action="store_true", help="continue the interrupted search in --out")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--fast", action="store_true",
+                   help="fast supernet forward, same mathematics (darts1, darts2, idarts on the darts space)")
     return parser
 
 
@@ -57,7 +59,7 @@ def run_search(args: argparse.Namespace) -> int:
           f"seed {args.seed} -> {out}")
     start = time.perf_counter()
     result = search(config, seed=args.seed, device=args.device, out=out, resume=args.resume,
-                    progress=not args.quiet)
+                    progress=not args.quiet, fast=args.fast)
     last = result.history[-1]
     print(f"finished in {time.perf_counter() - start:.1f} s; validation accuracy of the supernet "
           f"{100 * last['val_acc']:.1f}%")

@@ -39,7 +39,7 @@ from .history import SearchConfig, SearchResult, epoch_record, load_checkpoint, 
 from .hypergrad import hypergradient
 from .supernet import DartsSupernet, NB201Supernet
 
-__all__ = ["search", "build_supernet", "train_step", "search_step", "weight_step", "gdas_arch_step",
+__all__ = ["search", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
            "gumbel_weights", "sample_path",
            "make_config", "SearchConfig", "SearchResult"]
 
@@ -49,6 +49,15 @@ def build_supernet(config: SearchConfig) -> torch.nn.Module:
     if config.space == "darts":
         return DartsSupernet(C=config.C, layers=config.layers)
     return NB201Supernet(C=config.C, N=config.N)
+
+
+def make_optimizers(supernet, config: SearchConfig) -> tuple[torch.optim.SGD, torch.optim.Adam]:
+    """SGD on the weights w and Adam on alpha, with the config's settings (spec 3.5)."""
+    w_opt = torch.optim.SGD(supernet.weight_parameters(), lr=config.w_lr, momentum=config.w_momentum,
+                            weight_decay=config.w_weight_decay, nesterov=config.w_nesterov)
+    a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.a_lr, betas=config.a_betas,
+                             weight_decay=config.a_weight_decay)
+    return w_opt, a_opt
 
 
 def cosine_lr(config: SearchConfig, epoch: int) -> float:
@@ -75,32 +84,41 @@ def _diverged(error: FloatingPointError, epoch: int, step: int, config: SearchCo
     )
 
 
-def weight_step(supernet, w_opt, x, y, config: SearchConfig, weights=None) -> tuple[torch.Tensor, torch.Tensor]:
+def weight_step(supernet, w_opt, x, y, config: SearchConfig, weights=None,
+                forward=None) -> tuple[torch.Tensor, torch.Tensor]:
     """One SGD step on w with L_train(w, alpha); returns (loss, accuracy) as 0-dim tensors.
 
-    ``weights`` (one tensor per alpha) replaces softmax(alpha), e.g. a sampled path.
+    ``weights`` (one tensor per alpha) replaces softmax(alpha), e.g. a sampled path. ``forward``
+    computes the logits in place of ``supernet(x)``, e.g. a ``fast.FastDartsForward`` of it.
     """
     w_opt.zero_grad(set_to_none=True)
-    loss, acc = _loss_acc(supernet(x, weights), y)
+    if weights is None and forward is not None:
+        logits = forward(x)
+    else:
+        logits = supernet(x, weights)
+    loss, acc = _loss_acc(logits, y)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)  # ||g|| <= 5
     w_opt.step()
     return loss.detach(), acc.detach()
 
 
-def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchConfig, lr: float) -> float:
+def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchConfig, lr: float,
+                forward=None) -> float:
     """The architecture step of darts1, darts2 and idarts; returns the hypergradient's norm.
 
     L_train and L_val are closures over fixed minibatches, so that the finite differences of the
-    second-order methods compare the same loss at w + eps v and w - eps v.
+    second-order methods compare the same loss at w + eps v and w - eps v. ``forward`` computes
+    the logits in place of ``supernet(x)`` (same function, e.g. a ``fast.FastDartsForward``).
     """
     (x_tr, y_tr), (x_val, y_val) = train_batch, val_batch
+    forward = supernet if forward is None else forward
 
     def train_loss():
-        return F.cross_entropy(supernet(x_tr), y_tr)
+        return F.cross_entropy(forward(x_tr), y_tr)
 
     def val_loss():
-        return F.cross_entropy(supernet(x_val), y_val)
+        return F.cross_entropy(forward(x_val), y_val)
 
     weights, arch = supernet.weight_parameters(), supernet.arch_parameters()
     if config.method == "darts1":
@@ -171,17 +189,20 @@ def gdas_arch_step(supernet, a_opt, val_batch, tau: float, sampler: torch.Genera
 
 
 def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, lr: float, step: int,
-               tau: float | None, sampler: torch.Generator):
-    """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None)."""
+               tau: float | None, sampler: torch.Generator, forward=None):
+    """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None).
+
+    ``forward`` (darts1, darts2, idarts) replaces ``supernet(x)``, e.g. ``fast.FastDartsForward(supernet)``.
+    """
     x, y = batch
     norm = None
     if config.method in ("darts1", "darts2"):  # arch step first, as DARTS (spec 3.2)
-        norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr)
-        loss, acc = weight_step(supernet, w_opt, x, y, config)
+        norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr, forward)
+        loss, acc = weight_step(supernet, w_opt, x, y, config, forward=forward)
     elif config.method == "idarts":  # T weight steps, then the implicit arch step (spec 4.3)
-        loss, acc = weight_step(supernet, w_opt, x, y, config)
+        loss, acc = weight_step(supernet, w_opt, x, y, config, forward=forward)
         if (step + 1) % config.T == 0:
-            norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr)
+            norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr, forward)
     elif config.method == "gdas":  # weights, then alpha, each through its own sample
         path = [gumbel_weights(a, tau, sampler).detach() for a in supernet.arch_parameters()]
         loss, acc = weight_step(supernet, w_opt, x, y, config, path)
@@ -239,7 +260,7 @@ def rank_paths(supernet, loader, generator: torch.Generator, candidates: int, ba
 
 
 def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, out: str | None = None,
-           resume: bool = False, progress: bool = True) -> SearchResult:
+           resume: bool = False, progress: bool = True, fast: bool = False) -> SearchResult:
     """Run the search that ``config`` describes and return its result with the full history.
 
     Args:
@@ -250,7 +271,13 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
         out: a folder; if given, ``result.json`` and ``checkpoint.pt`` are written there after
             every epoch (atomically), so that an interrupted search can be resumed.
         resume: continue from ``out/checkpoint.pt``; the result is the same as an uninterrupted run.
+        fast: compute the supernet with ``fast.FastDartsForward``: the same mathematics in fewer
+            kernels (darts1, darts2 and idarts on the DARTS space). Results agree with the plain
+            path to floating-point rounding, so a run may be resumed with the other setting.
     """
+    if fast and (config.space != "darts" or config.method not in ("darts1", "darts2", "idarts")):
+        raise ValueError(f"fast=True covers darts1, darts2 and idarts on the DARTS space, not {config.method} on "
+                         f"{config.space}: run this search with fast=False")
     device = get_device(device)
     if resume and (out is None or not os.path.exists(os.path.join(out, "checkpoint.pt"))):
         raise FileNotFoundError(f"resume=True needs the folder of an interrupted search, with its checkpoint.pt; "
@@ -260,14 +287,15 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
     dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
     train_loader, val_loader = data_mod.search_split(dataset, config.batch_size, config.image_size,
                                                      config.search_images, device, seed)
-    w_opt = torch.optim.SGD(supernet.weight_parameters(), lr=config.w_lr, momentum=config.w_momentum,
-                            weight_decay=config.w_weight_decay, nesterov=config.w_nesterov)
-    a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.a_lr, betas=config.a_betas,
-                             weight_decay=config.a_weight_decay)
+    w_opt, a_opt = make_optimizers(supernet, config)
     sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise and RSWS's paths
     result = SearchResult(config=config, seed=seed, device=str(device))
     if resume:
         result = load_checkpoint(out, config, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+    forward = None
+    if fast:
+        from .fast import FastDartsForward  # fast imports this module
+        forward = FastDartsForward(supernet)
 
     steps = len(train_loader)
     # progress=False silences the bar; otherwise tqdm decides, and TQDM_DISABLE=1 turns it off
@@ -292,7 +320,7 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
                 val_batch = next(val_iter)
             try:
                 loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
-                                             sampler)
+                                             sampler, forward)
             except FloatingPointError as error:
                 raise _diverged(error, epoch, step, config) from error
             if norm is not None:
