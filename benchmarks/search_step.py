@@ -22,6 +22,8 @@ For each mode the script reports:
                                that sets a step's peak, measured the same way on any device
   *_ops                        tensor operations in one forward and backward (views excluded):
                                on a GPU, each is a kernel launch
+  bf16_ms, bf16_rel_err         with --bf16: the fast path under bfloat16 autocast, timed, and
+                               compared with the plain float32 step
 TF32 is off unless --tf32 (the comparison is meant in true fp32); cudnn.benchmark is on.
 """
 
@@ -48,15 +50,17 @@ MODES = {"first_order": "darts1", "second_order": "darts2", "idarts": "idarts"}
 class _Path:
     """A supernet, its optimisers and its forward (plain or fast), stepped on fixed batches."""
 
-    def __init__(self, supernet, config, fast: bool):
+    def __init__(self, supernet, config, fast: bool, bf16: bool = False):
         self.net = copy.deepcopy(supernet)
         self.w_opt, self.a_opt = make_optimizers(self.net, config)
         self.forward = FastDartsForward(self.net) if fast else None
-        self.config, self.step_count = config, 0
+        self.config, self.step_count, self.bf16 = config, 0, bf16
 
     def step(self, batch, val) -> None:
-        train_step(self.net, self.w_opt, self.a_opt, batch, val, self.config, self.config.w_lr, self.step_count,
-                   None, None, self.forward)
+        device_type = batch[0].device.type
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.bf16):
+            train_step(self.net, self.w_opt, self.a_opt, batch, val, self.config, self.config.w_lr,
+                       self.step_count, None, None, self.forward)
         self.step_count += 1
 
 
@@ -120,7 +124,7 @@ def peak_mb(path: _Path, batch, val, device: torch.device) -> float | None:
     return torch.cuda.max_memory_allocated(device) / 2**20
 
 
-def measure(mode: str, preset, device: torch.device, warmup: int, repeats: int, check: bool) -> dict:
+def measure(mode: str, preset, device: torch.device, warmup: int, repeats: int, check: bool, bf16: bool) -> dict:
     config = make_config(MODES[mode], "darts", preset)
     torch.manual_seed(0)
     supernet = build_supernet(config).to(device)
@@ -139,19 +143,27 @@ def measure(mode: str, preset, device: torch.device, warmup: int, repeats: int, 
                        plain_noise=step_errors(plain, run_step(*args, perturb=1e-7))["max"])
         reference = run_step(*args, dtype=torch.float64)  # both float32 paths against the plain one in float64
         figures.update(plain_err64=step_errors(reference, plain)["max"], fast_err64=step_errors(reference, fast)["max"])
-    plain, fast = _Path(supernet, config, False), _Path(supernet, config, True)
+        if bf16:  # the fast path under bfloat16 autocast, against the plain float32 step
+            errors = step_errors(plain, run_step(*args, fast=True, autocast=torch.bfloat16))
+            figures.update(bf16_rel_err=errors["max"], bf16_errors=errors)
+    paths = {"plain": _Path(supernet, config, False), "fast": _Path(supernet, config, True)}
+    if bf16:
+        paths["bf16"] = _Path(supernet, config, True, bf16=True)
+    plain, fast = paths["plain"], paths["fast"]
     figures["plain_saved_mb"] = saved_mb(plain.net, *batch)
     figures["fast_saved_mb"] = saved_mb(fast.forward, *batch)
     figures["plain_ops"] = op_count(plain.net, *batch, list(plain.net.parameters()))
     figures["fast_ops"] = op_count(fast.forward, *batch, list(fast.net.parameters()))
-    times = {"plain": [], "fast": []}
+    times = {name: [] for name in paths}
     for i in range(warmup + repeats):  # interleaved, so that a busy machine slows both alike
-        for name, path in (("plain", plain), ("fast", fast)):
+        for name, path in paths.items():
             ms = _timed(lambda path=path: path.step(batch, val), device)
             if i >= warmup:
                 times[name].append(ms)
     figures["plain_ms"], figures["fast_ms"] = statistics.median(times["plain"]), statistics.median(times["fast"])
     figures["speedup"] = figures["plain_ms"] / figures["fast_ms"]
+    if bf16:
+        figures["bf16_ms"] = statistics.median(times["bf16"])
     figures["plain_peak_mb"] = peak_mb(plain, batch, val, device)
     figures["fast_peak_mb"] = peak_mb(fast, batch, val, device)
     return figures
@@ -171,6 +183,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-check", dest="check", action="store_false", help="skip the plain/fast comparison")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 matmuls and convolutions on the GPU")
+    parser.add_argument("--bf16", action="store_true",
+                        help="also time and check the fast path under bfloat16 autocast (against plain float32)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.warmup < 0:
@@ -181,7 +195,8 @@ def main(argv: list[str] | None = None) -> dict:
         torch.backends.cuda.matmul.allow_tf32 = args.tf32
         torch.backends.cudnn.allow_tf32 = args.tf32
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
-    modes = {mode: measure(mode, preset, device, args.warmup, args.repeats, args.check) for mode in args.modes}
+    modes = {mode: measure(mode, preset, device, args.warmup, args.repeats, args.check, args.bf16)
+             for mode in args.modes}
     print(f"search step, preset {preset.name}, {device} ({name}), torch {torch.__version__}, "
           f"median of {args.repeats} after {args.warmup} warm-up")
     print(f"{'mode':<14}{'plain ms':>10}{'fast ms':>10}{'speedup':>9}{'max rel err':>13}{'plain noise':>13}"
@@ -194,6 +209,11 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{mode:<14}{f['plain_ms']:>10.1f}{f['fast_ms']:>10.1f}{f['speedup']:>8.2f}x"
               f"{_fmt(f.get('max_rel_err'), '>13.1e')}{_fmt(f.get('plain_noise'), '>13.1e')}"
               f"{err64:>20}{saved:>12}{peak:>14}{ops:>14}")
+    if args.bf16:
+        print(f"{'bf16 (fast)':<14}{'ms':>10}{'speedup':>10}{'max rel err':>13}")
+        for mode, f in modes.items():
+            print(f"{mode:<14}{f['bf16_ms']:>10.1f}{f['plain_ms'] / f['bf16_ms']:>9.2f}x"
+                  f"{_fmt(f.get('bf16_rel_err'), '>13.1e')}")
     print("plain/fast in the last four columns. max rel err: fast against plain; plain noise: plain against "
           "itself after a 1e-7 change of w; err vs fp64: each against the plain step in float64")
     report = {"preset": preset.name, "device": str(device), "device_name": name, "torch": torch.__version__,

@@ -15,7 +15,8 @@ only grouped differently):
 2. **One operation on all the edges leaving a node is one grouped convolution.** For E edges the
    E depthwise convs are one depthwise conv over E*C channels, the E pointwise convs one conv with
    groups=E, the E BNs one BN over E*C channels (BN is per channel); a stride-2 skip_connect's
-   FactorizedReduce convs all read the same input, so they are one conv with E*C/2 outputs.
+   FactorizedReduce convs all read the same input, so they are one conv with E*C/2 outputs. The
+   mixtures sum_o p[e, o] o(h_j) of all E edges are one multiply-and-sum over stacked outputs.
 3. **``none`` is dropped.** Its output is 0 * h_j, exactly 0 for finite h_j, and so is
    d loss / d p_none; softmax still passes alpha_none its gradient through the other weights.
 4. **On the CPU, kernels are chosen by size** (measured at the tiny preset, batch 64): the
@@ -122,12 +123,13 @@ def _batch_norm(x: Tensor, bns: list[nn.BatchNorm2d], stats: _RunningStats) -> T
     """E BNs of C channels each, as one BN over x (B, E*C, H, W) in training mode."""
     bn = bns[0]
     mean, var = _cat([b.running_mean for b in bns]), _cat([b.running_var for b in bns])
-    if len(bns) == 1:  # _cat returned the buffers themselves: F.batch_norm updates them in place
-        mean, var = mean.clone(), var.clone()
     weight = _cat([b.weight for b in bns]) if bn.affine else None
     bias = _cat([b.bias for b in bns]) if bn.affine else None
     out = F.batch_norm(x, mean, var, weight, bias, training=True, momentum=bn.momentum, eps=bn.eps)
-    stats.packed(bns, mean, var)
+    if len(bns) == 1:  # _cat returned the buffers themselves, and F.batch_norm updated them in place
+        stats.counters.append(bn.num_batches_tracked)
+    else:
+        stats.packed(bns, mean, var)
     return out
 
 
@@ -240,7 +242,7 @@ class FastDartsForward:
                              f"momentum (PyTorch's default 0.1, as DARTS uses), found momenta {momenta}")
         self._momentum = momenta.pop()
         self._plans = [self._plan(cell) for cell in supernet.cells]
-        self._index: dict[tuple[int, torch.device], Tensor] = {}
+        self._indices: dict[tuple, Tensor] = {}
 
     @staticmethod
     def _plan(cell: SearchCell) -> list[_Source]:
@@ -272,11 +274,11 @@ class FastDartsForward:
             sources.append(_Source(j, 2 if cell.reduction and j < 2 else 1, edges, targets, groups))
         return sources
 
-    def _edge_index(self, source: _Source, device: torch.device) -> Tensor:
-        key = (id(source), device)
-        if key not in self._index:  # made once per device: no host-to-device copy per forward
-            self._index[key] = torch.tensor(source.edges, device=device)
-        return self._index[key]
+    def _index(self, indices: tuple[int, ...], device: torch.device) -> Tensor:
+        key = (indices, device)
+        if key not in self._indices:  # made once per device: no host-to-device copy per forward
+            self._indices[key] = torch.tensor(indices, device=device)
+        return self._indices[key]
 
     def __call__(self, x: Tensor) -> Tensor:
         net = self.supernet
@@ -302,10 +304,10 @@ class FastDartsForward:
         for source in plan:
             if source.node >= 2:
                 states.append(pending.pop(source.node))  # every edge into it is in
-            y = self._edges(states[source.node], source, w[self._edge_index(source, w.device)], stats,
+            y = self._edges(states[source.node], source, w.index_select(0, self._index(tuple(source.edges), w.device)), stats,
                             space_to_batch)  # (B, E, C, H', W')
-            for k, i in enumerate(source.targets):
-                pending[i] = y[:, k] if i not in pending else pending[i] + y[:, k]
+            for i, y_i in zip(source.targets, y.unbind(1)):  # unbind: one backward op for all E slices
+                pending[i] = y_i if i not in pending else pending[i] + y_i
         states.append(pending.pop(cell.steps + 1))
         return torch.cat(states[-cell.multiplier:], dim=1)
 
@@ -314,7 +316,7 @@ class FastDartsForward:
         B, C = h.shape[:2]
         E = len(source.edges)
         relu = relu_rep = None  # ReLU(h), and it repeated once per edge (B, E*C, H, W): shared by every conv
-        y = None
+        per_edge, shared = [], []  # (column of alpha, output (B, E, C, H', W') or (B, C, H', W') for all edges)
         for group in source.groups:
             mods = group.modules
             if group.kind in ("reduce", "sep", "dil") and relu is None:
@@ -324,10 +326,12 @@ class FastDartsForward:
             if group.kind == "pool":  # one pool, one batch normalisation: (B, 1, C, H', W')
                 pooled = mods[0][0](h)
                 bn = mods[0][1]
-                out = F.batch_norm(pooled, None, None, training=True, eps=bn.eps).unsqueeze(1)
+                shared.append((group.col, F.batch_norm(pooled, None, None, training=True, eps=bn.eps)))
                 stats.shared([m[1] for m in mods], pooled)
+                continue
             elif group.kind == "identity":
-                out = h.unsqueeze(1)
+                shared.append((group.col, h))
+                continue
             elif group.kind == "reduce":  # FactorizedReduce: both 1x1 stride-2 convs of all E edges at once
                 shifted = F.pad(relu, (0, 1, 0, 1))[:, :, 1:, 1:]
                 a = F.conv2d(relu, _cat([m.conv_1.weight for m in mods]), stride=2)  # (B, E*C/2, H', W')
@@ -341,8 +345,19 @@ class FastDartsForward:
                 out = _unit(relu_rep, mods, stats, space_to_batch).unflatten(1, (E, C))
             else:  # anything else, edge by edge
                 out = torch.stack([m(h) for m in mods], 1)
-            coef = w[:, group.col].view(1, E, 1, 1, 1)
-            y = out * coef if y is None else torch.addcmul(y, out, coef)
+            per_edge.append((group.col, out))
+        # the mixture: one multiply-and-sum for the per-edge outputs, one for the shared ones
+        y = None
+        for outputs, dim in ((per_edge, 2), (shared, 1)):
+            if not outputs:
+                continue
+            cols, outs = zip(*outputs)
+            coef = w.index_select(1, self._index(cols, w.device))  # (E, K)
+            stacked = torch.stack(outs, dim)  # (B, E, K, C, H', W'), or (B, K, C, H', W') when shared
+            if dim == 1:
+                stacked = stacked.unsqueeze(1)
+            part = (stacked * coef.view(1, E, len(cols), 1, 1, 1)).sum(2)  # (B, E, C, H', W')
+            y = part if y is None else y + part
         if y is None:  # only `none` on these edges
             s = source.stride
             return h.new_zeros(B, E, C, -(-h.shape[2] // s), -(-h.shape[3] // s))
@@ -361,13 +376,14 @@ def _rel_err(reference: Tensor, other: Tensor) -> float:
 
 
 def run_step(supernet: DartsSupernet, w_opt, a_opt, config, batch, val_batch, lr: float, step: int = 0, *,
-             fast: bool = False, dtype: torch.dtype | None = None, perturb: float = 0.0,
-             seed: int = 0) -> dict[str, Tensor]:
+             fast: bool = False, dtype: torch.dtype | None = None, autocast: torch.dtype | None = None,
+             perturb: float = 0.0, seed: int = 0) -> dict[str, Tensor]:
     """One ``search.train_step`` of ``config.method`` on a copy of ``supernet`` and of the optimisers.
 
     The originals are left untouched. ``fast`` uses :class:`FastDartsForward`; ``dtype`` runs the
     copy and the batches in another precision (float64: a reference for the float32 paths);
-    ``perturb`` first multiplies the weights by (1 + perturb * N(0, 1)), e.g. 1e-7 to see how far a
+    ``autocast`` runs the step under ``torch.autocast`` (e.g. torch.bfloat16: convolutions and
+    matrix products in bfloat16, parameters and optimiser in float32); ``perturb`` first multiplies the weights by (1 + perturb * N(0, 1)), e.g. 1e-7 to see how far a
     rounding-level change moves the step. Returns float64 vectors: ``loss``, ``grad_w`` (the weight
     step's clipped gradient), ``grad_alpha`` (the hypergradient), ``params`` (after the step),
     ``update`` (their change) and ``buffers`` (BN running statistics).
@@ -386,8 +402,10 @@ def run_step(supernet: DartsSupernet, w_opt, a_opt, config, batch, val_batch, lr
             for p in net.weight_parameters():
                 p.mul_(1 + perturb * torch.randn(p.shape, generator=g, dtype=p.dtype).to(p.device))
     before = _flat(net.parameters())
-    loss, _, _ = train_step(net, w_copy, a_copy, batch, val_batch, config, lr, step, None, None,
-                            FastDartsForward(net) if fast else None)
+    device_type = next(net.parameters()).device.type
+    with torch.autocast(device_type, dtype=autocast or torch.float32, enabled=autocast is not None):
+        loss, _, _ = train_step(net, w_copy, a_copy, batch, val_batch, config, lr, step, None, None,
+                                FastDartsForward(net) if fast else None)
     after = _flat(net.parameters())
     return {
         "loss": loss.detach().double().reshape(1),

@@ -115,6 +115,19 @@ def test_run_step_copies_and_perturbs_without_touching_the_originals():
     assert 1e-9 < step_errors(first, single)["grad_w"] < 1e-4  # float32 against the float64 step
 
 
+def test_bfloat16_autocast_runs_and_stays_close_to_the_float32_step():
+    config = make_config("darts1", "darts", "tiny", C=4, layers=3, batch_size=8, image_size=8)
+    torch.manual_seed(0)
+    net = build_supernet(config)
+    w_opt, a_opt = make_optimizers(net, config)
+    train, val = batch(8, 8, torch.float32), batch(8, 8, torch.float32, 1)
+    plain = run_step(net, w_opt, a_opt, config, train, val, config.w_lr)
+    low = run_step(net, w_opt, a_opt, config, train, val, config.w_lr, fast=True, autocast=torch.bfloat16)
+    errors = step_errors(plain, low)
+    assert all(torch.isfinite(v).all() for v in low.values())
+    assert 1e-6 < errors["loss"] < 1e-2, errors  # bfloat16 keeps 8 bits of mantissa: visibly not float32
+
+
 def test_eval_mode_falls_back_to_the_plain_forward():
     plain, twin = twins(C=4, layers=3)
     plain.eval()
