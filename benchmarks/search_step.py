@@ -12,7 +12,7 @@ supernet, batch size and image size come from the preset (paper: DARTS's search 
 For each mode the script reports:
   plain_ms, fast_ms, speedup   medians over --repeats steps after --warmup steps (CUDA events on
                                a GPU, the two paths interleaved step by step)
-  max_rel_err                  ``fast.compare_step``: loss, gradients of w and alpha and the
+  max_rel_err                  ``stepcheck.run_step``: loss, gradients of w and alpha and the
                                parameter update of one step of both paths from one state, fp32
   plain_noise                  the same comparison of the plain step with itself after a 1e-7
                                relative change of the weights: how far rounding alone moves it
@@ -37,12 +37,12 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from nascourse.config import get_device, get_preset
-from nascourse.fast import FastDartsForward, run_step, step_errors
+from nascourse.fast import FastDartsForward
 from nascourse.history import make_config
 from nascourse.search import build_supernet, make_optimizers, train_step, weight_step
+from nascourse.stepcheck import operation_count, run_step, step_errors
 
 MODES = {"first_order": "darts1", "second_order": "darts2", "idarts": "idarts"}
 
@@ -93,24 +93,9 @@ def saved_mb(forward, x, y) -> float:
     return sum(seen.values()) / 2**20
 
 
-class _OpCount(TorchDispatchMode):
-    """Counts the aten operations that reach a kernel (views and detach are metadata only)."""
-
-    def __init__(self):
-        super().__init__()
-        self.ops = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if not func.is_view and func is not torch.ops.aten.detach.default:
-            self.ops += 1
-        return func(*args, **(kwargs or {}))
-
-
 def op_count(forward, x, y, params) -> int:
     """Tensor operations in one forward and backward of the training loss: on a GPU, kernel launches."""
-    with _OpCount() as counter:
-        torch.autograd.grad(F.cross_entropy(forward(x), y), params)
-    return counter.ops
+    return operation_count(lambda: torch.autograd.grad(F.cross_entropy(forward(x), y), params))
 
 
 def peak_mb(path: _Path, batch, val, device: torch.device) -> float | None:

@@ -55,7 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nascourse import config, data, exercises, fast, plot, search
+from nascourse import config, data, exercises, plot, search, stepcheck
 from nascourse.genotypes import genotype_from_str
 from nascourse.history import SearchResult, make_config
 from nascourse.ops import DARTS_OPS, NB201_OPS
@@ -313,8 +313,8 @@ plt.show()
 # which does shared work once per node (one ReLU of $h_j$ for all the convolutions reading it, one pooling for all
 # edges leaving it), runs each operation on all edges leaving a node as one grouped kernel, and skips `none` (its
 # output is exactly 0). Every rearrangement is exact. The cell below repeats the tiny search on the fast path,
-# then takes one step of both paths from the state of the hand-made step above (`fast.run_step` works on copies),
-# once in float64 and once in float32.
+# then takes one step of both paths from the state of the hand-made step above (`stepcheck.run_step` works on
+# copies), once in float64 and once in float32.
 
 # %%
 fast_result = search.search(cfg, seed=0, device=device, dataset=dataset, fast=True)
@@ -323,9 +323,9 @@ print(f"the tiny search: plain supernet {plain_s:.1f} s, fast forward {fast_s:.1
       f"({plain_s / fast_s:.1f} times faster)")
 step_errors = {}
 for dtype in (torch.float64, torch.float32):
-    plain_step = fast.run_step(net, w_opt, a_opt, cfg, batch, val_batch, cfg.w_lr, dtype=dtype)
-    fast_step = fast.run_step(net, w_opt, a_opt, cfg, batch, val_batch, cfg.w_lr, dtype=dtype, fast=True)
-    step_errors[dtype] = e = fast.step_errors(plain_step, fast_step)
+    plain_step = stepcheck.run_step(net, w_opt, a_opt, cfg, batch, val_batch, cfg.w_lr, dtype=dtype)
+    fast_step = stepcheck.run_step(net, w_opt, a_opt, cfg, batch, val_batch, cfg.w_lr, dtype=dtype, fast=True)
+    step_errors[dtype] = e = stepcheck.step_errors(plain_step, fast_step)
     print(f"one step in {str(dtype)[6:]}, fast against plain (relative): loss {e['loss']:.0e}, "
           f"grad_w {e['grad_w']:.0e}, grad_alpha {e['grad_alpha']:.0e}")
 gap = max(abs(a - b) for h, g in zip(result.history, fast_result.history)
@@ -337,13 +337,13 @@ assert step_errors[torch.float32]["loss"] < 1e-5 and gap < 0.01
 
 # %% [markdown]
 # **What did we see.** In float64 the fast path takes the plain path's step to about $10^{-15}$: the same
-# mathematics. In float32 the loss agrees to about $10^{-7}$, but $\alpha$'s gradient only to about $10^{-4}$, and
-# so does the weights' gradient, which `darts1` takes after $\alpha$'s step. That is a property of $\alpha$'s
-# gradient, not of either path: it is $p_o\,(g_o - \sum_{o'} p_{o'} g_{o'})$ with $g_o = \partial\mathcal{L}/\partial
-# p_o$, and with $\alpha$ near uniform the $g_o$ of one edge are large and nearly equal, so their difference keeps
-# few significant digits. Adam's first steps then move every entry by $\eta_\alpha\,\mathrm{sign}(g)$, so an entry
-# whose gradient is close to 0 can step either way. Over the search the two float32 runs drift apart by the amount
-# printed above, enough to change a genotype that is decided in the third decimal.
+# mathematics. In float32 the two steps differ by rounding, somewhere between $10^{-7}$ and $10^{-4}$ from one
+# run to the next, and most in $\alpha$'s gradient. That gradient is $p_o\,(g_o - \sum_{o'} p_{o'} g_{o'})$ with
+# $g_o = \partial\mathcal{L}/\partial p_o$; with $\alpha$ near uniform the $g_o$ of one edge are large and nearly
+# equal, so their difference keeps few significant digits, in either path. Adam's first steps then move every
+# entry by $\eta_\alpha\,\mathrm{sign}(g)$, so an entry whose gradient is close to 0 can step either way, and the
+# weight step that follows sees a slightly different $\alpha$. Over the search the two float32 runs drift apart by
+# the amount printed above, enough to change a genotype that is decided in the third decimal.
 
 # %% [markdown]
 # ## 5 · The growth of skip connections (NAS-Bench-201)

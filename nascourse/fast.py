@@ -35,13 +35,13 @@ optimiser, a checkpoint or a hypergradient sees nothing new), and so do the BN r
 p = softmax(alpha) is rearranged; in eval mode each edge's BN uses its own running statistics, so
 the call falls back to the plain forward. ``tests/test_fast.py`` checks logits, gradients, Hessian-
 vector products, BN statistics and whole search steps against the plain supernet (in float64 they
-agree to ~1e-15), and ``benchmarks/search_step.py`` measures what it buys.
+agree to ~1e-15; ``stepcheck.py`` runs and compares the steps), and ``benchmarks/search_step.py``
+measures what it buys.
 ``search(..., fast=True)`` and ``nascourse search --fast`` use it; lesson 02 compares the two.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import torch
@@ -49,7 +49,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .ops import DilConv, FactorizedReduce, Identity, SepConv, Zero
-from .search import make_optimizers, train_step
 from .supernet import DartsSupernet, SearchCell
 
 
@@ -304,8 +303,8 @@ class FastDartsForward:
         for source in plan:
             if source.node >= 2:
                 states.append(pending.pop(source.node))  # every edge into it is in
-            y = self._edges(states[source.node], source, w.index_select(0, self._index(tuple(source.edges), w.device)), stats,
-                            space_to_batch)  # (B, E, C, H', W')
+            w_edges = w.index_select(0, self._index(tuple(source.edges), w.device))  # (E, |O|)
+            y = self._edges(states[source.node], source, w_edges, stats, space_to_batch)  # (B, E, C, H', W')
             for i, y_i in zip(source.targets, y.unbind(1)):  # unbind: one backward op for all E slices
                 pending[i] = y_i if i not in pending else pending[i] + y_i
         states.append(pending.pop(cell.steps + 1))
@@ -362,76 +361,3 @@ class FastDartsForward:
             s = source.stride
             return h.new_zeros(B, E, C, -(-h.shape[2] // s), -(-h.shape[3] // s))
         return y
-
-
-def _flat(tensors) -> Tensor:
-    return torch.cat([t.detach().double().reshape(-1) for t in tensors])
-
-
-def _rel_err(reference: Tensor, other: Tensor) -> float:
-    """||other - reference|| / ||reference|| (0 when both are 0)."""
-    scale = float(reference.norm())
-    diff = float((other - reference).norm())
-    return diff / scale if scale > 0 else diff
-
-
-def run_step(supernet: DartsSupernet, w_opt, a_opt, config, batch, val_batch, lr: float, step: int = 0, *,
-             fast: bool = False, dtype: torch.dtype | None = None, autocast: torch.dtype | None = None,
-             perturb: float = 0.0, seed: int = 0) -> dict[str, Tensor]:
-    """One ``search.train_step`` of ``config.method`` on a copy of ``supernet`` and of the optimisers.
-
-    The originals are left untouched. ``fast`` uses :class:`FastDartsForward`; ``dtype`` runs the
-    copy and the batches in another precision (float64: a reference for the float32 paths);
-    ``autocast`` runs the step under ``torch.autocast`` (e.g. torch.bfloat16: convolutions and
-    matrix products in bfloat16, parameters and optimiser in float32); ``perturb`` first multiplies the weights by (1 + perturb * N(0, 1)), e.g. 1e-7 to see how far a
-    rounding-level change moves the step. Returns float64 vectors: ``loss``, ``grad_w`` (the weight
-    step's clipped gradient), ``grad_alpha`` (the hypergradient), ``params`` (after the step),
-    ``update`` (their change) and ``buffers`` (BN running statistics).
-    """
-    net = copy.deepcopy(supernet)
-    if dtype is not None:
-        net = net.to(dtype)
-        batch, val_batch = [(x.to(dtype), y) for x, y in (batch, val_batch)]
-    w_copy, a_copy = make_optimizers(net, config)
-    # load_state_dict keeps the very tensors it is given: copy them, or two runs share one momentum buffer
-    w_copy.load_state_dict(copy.deepcopy(w_opt.state_dict()))
-    a_copy.load_state_dict(copy.deepcopy(a_opt.state_dict()))
-    if perturb:
-        g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for p in net.weight_parameters():
-                p.mul_(1 + perturb * torch.randn(p.shape, generator=g, dtype=p.dtype).to(p.device))
-    before = _flat(net.parameters())
-    device_type = next(net.parameters()).device.type
-    with torch.autocast(device_type, dtype=autocast or torch.float32, enabled=autocast is not None):
-        loss, _, _ = train_step(net, w_copy, a_copy, batch, val_batch, config, lr, step, None, None,
-                                FastDartsForward(net) if fast else None)
-    after = _flat(net.parameters())
-    return {
-        "loss": loss.detach().double().reshape(1),
-        "grad_w": _flat(p.grad if p.grad is not None else torch.zeros_like(p) for p in net.weight_parameters()),
-        "grad_alpha": _flat(a.grad if a.grad is not None else torch.zeros_like(a) for a in net.arch_parameters()),
-        "params": after,
-        "update": after - before,
-        "buffers": _flat(b for b in net.buffers() if b.is_floating_point()),
-    }
-
-
-def step_errors(reference: dict[str, Tensor], other: dict[str, Tensor]) -> dict[str, float]:
-    """Relative errors of one ``run_step`` record against another, and ``max`` over loss, gradients, update."""
-    errors = {k: _rel_err(reference[k], other[k]) for k in reference}
-    errors["max"] = max(errors[k] for k in ("loss", "grad_w", "grad_alpha", "update"))
-    return errors
-
-
-def compare_step(supernet: DartsSupernet, w_opt, a_opt, config, batch, val_batch, lr: float,
-                 step: int = 0) -> dict[str, float]:
-    """Relative errors of the fast step against the plain one, from the same state (see ``run_step``).
-
-    In float32 compare them with the plain step's own sensitivity (``run_step(..., perturb=1e-7)``):
-    alpha's gradient is a small difference of large terms (softmax's Jacobian subtracts the mean),
-    and the finite differences of darts2 and idarts probe the loss at w +- eps v across ReLU and
-    max-pool kinks, so rounding alone can move a float32 step by 1e-4 to 1e-1.
-    """
-    args = (supernet, w_opt, a_opt, config, batch, val_batch, lr, step)
-    return step_errors(run_step(*args), run_step(*args, fast=True))

@@ -2,7 +2,7 @@
 
 In float64 the two must agree to rounding (1e-10 and below) everywhere: every rearrangement in
 ``fast.py`` is exact. In float32 a well-conditioned step (first order, small supernet) agrees to
-1e-4; ``fast.compare_step`` explains why alpha's float32 gradient is not always that stable.
+1e-4; ``stepcheck.compare_step`` explains why alpha's float32 gradient is not always that stable.
 """
 
 import copy
@@ -11,12 +11,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from test_search import toy_config, toy_dataset
-from torch.utils._python_dispatch import TorchDispatchMode
 
-from nascourse.fast import FastDartsForward, compare_step, run_step, step_errors
+from nascourse.fast import FastDartsForward
 from nascourse.history import make_config
 from nascourse.hypergrad import hessian_vector_product
 from nascourse.search import build_supernet, make_optimizers, search, weight_step
+from nascourse.stepcheck import compare_step, operation_count, run_step, step_errors
 from nascourse.supernet import DartsSupernet, NB201Supernet
 
 
@@ -171,27 +171,14 @@ def test_bad_uses_are_refused():
         search(toy_config("darts1", "nb201"), device="cpu", dataset=toy_dataset(), progress=False, fast=True)
 
 
-class _OpCount(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.ops = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if not func.is_view and func is not torch.ops.aten.detach.default:
-            self.ops += 1
-        return func(*args, **(kwargs or {}))
-
-
 def test_fast_forward_launches_a_third_of_the_operations_at_darts_search_setting():
     """Counted on the meta device (shapes only, the GPU code path): one forward and backward at
     batch 64, C=16, 8 cells, 32x32. Each operation is a kernel launch on a GPU."""
     torch.manual_seed(0)
     net = DartsSupernet(C=16, layers=8).to("meta")
     x, y = torch.empty(64, 3, 32, 32, device="meta"), torch.empty(64, dtype=torch.long, device="meta")
-    counts = {}
-    for name, forward in (("plain", net), ("fast", FastDartsForward(net))):
-        with _OpCount() as counter:
-            torch.autograd.grad(F.cross_entropy(forward(x), y), list(net.parameters()))
-        counts[name] = counter.ops
+    params = list(net.parameters())
+    counts = {name: operation_count(lambda f=forward: torch.autograd.grad(F.cross_entropy(f(x), y), params))
+              for name, forward in (("plain", net), ("fast", FastDartsForward(net)))}
     assert counts["plain"] > 15_000  # the original code's order of magnitude: about 18,900 kernels
     assert counts["fast"] < counts["plain"] / 3, counts
