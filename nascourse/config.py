@@ -3,7 +3,8 @@
 Every entry point of nascourse takes a ``preset``, a ``seed`` and a ``device``. This module turns
 those three arguments into concrete settings, so that the same code runs a search in seconds on a
 laptop CPU (``tiny``), in about ten minutes a lesson on a Colab T4 (``colab``), or at the papers'
-settings (``paper``, DARTS: Liu et al. 2019, section 3 of the spec).
+settings (``paper``: the search and evaluation settings of DARTS, Liu et al., ICLR 2019, section 3 and
+appendix A).
 
     preset: argument > $NASCOURSE_PRESET > "tiny" on a CPU, "colab" on a GPU
     device: argument > $NASCOURSE_DEVICE > "cuda" when available > "cpu"
@@ -62,7 +63,7 @@ PRESETS: dict[str, Preset] = {
         darts_C=16, darts_layers=8, nb201_C=16, nb201_N=5,
         search_epochs=10, train_epochs=20, net_C=16, net_layers=8, train_batch_size=96,
     ),
-    # The papers' settings (spec 3.5).
+    # The papers' settings: DARTS (Liu et al., ICLR 2019, appendix A) searches 50 epochs, trains 600.
     "paper": Preset(
         name="paper", image_size=32, search_images=None, test_images=None, batch_size=64,
         darts_C=16, darts_layers=8, nb201_C=16, nb201_N=5,
@@ -77,19 +78,22 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     Raises ``ValueError`` for a device string torch does not know, and ``RuntimeError`` when CUDA
     is asked for on a machine without it.
     """
+    env = os.environ.get("NASCOURSE_DEVICE")
+    from_env = device is None and bool(env)  # name the variable in errors only when it chose the device
     if device is None:
-        device = os.environ.get("NASCOURSE_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = env or ("cuda" if torch.cuda.is_available() else "cpu")
+    where = f"$NASCOURSE_DEVICE={env!r}" if from_env else f"device={device!r}"
     try:
         device = torch.device(device)
     except RuntimeError as e:
-        raise ValueError(
-            f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N' (argument or $NASCOURSE_DEVICE)"
-        ) from e
+        fix = "set NASCOURSE_DEVICE to" if from_env else "pass"
+        raise ValueError(f"unknown device in {where}: {fix} 'cpu', 'cuda' or 'cuda:N'") from e
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            f"device {str(device)!r} was asked for but this machine has no CUDA GPU: "
-            "pass device='cpu' or unset NASCOURSE_DEVICE"
-        )
+        if from_env:
+            fix = f"unset NASCOURSE_DEVICE (it is set to {env!r}) or set it to 'cpu'"
+        else:
+            fix = "pass device='cpu'"
+        raise RuntimeError(f"device {str(device)!r} was asked for ({where}) but this machine has no CUDA GPU: {fix}")
     return device
 
 

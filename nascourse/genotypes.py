@@ -2,7 +2,8 @@
 NAS-Bench-201 strings, sampling, rewiring and neighbourhoods.
 
 A genotype is what a cell search returns: for each intermediate node of a cell, which two earlier
-nodes it reads and which operation it applies to each (DARTS, Liu et al. 2019, spec 1.4).
+nodes it reads and which operation it applies to each (DARTS, Liu et al., ICLR 2019, sections 2.1
+and 2.4; the format of its code's ``genotypes.py``).
 
     Genotype(normal=[(op, input), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])
 
@@ -10,9 +11,12 @@ Entries 2i and 2i+1 of a cell list are the two inputs of intermediate node i+2; 
 cell before the previous one (c_{k-2}), input 1 the previous cell (c_{k-1}), m >= 2 node m.
 
 Also here: width and depth of a cell and the widest-shallowest and random-connection variants of
-Shu et al. (2020, "Understanding architectures learnt by cell-based neural architecture search",
-spec 7.1-7.2); the NAS-Bench-201 string format and argmax rule (Dong & Yang 2020, spec 2.2-2.3);
-uniform sampling and one-change neighbourhoods (spec 6.3, our design). Used from lesson 01 on.
+Shu, Wang & Cai (ICLR 2020, "Understanding architectures learnt by cell-based neural architecture
+search": the definitions behind their Figure 1, the variants as their code builds them); the
+NAS-Bench-201 cell and argmax rule (Dong & Yang, ICLR 2020, section 2.1) and the benchmark's string
+format; uniform sampling and one-change neighbourhoods (the course's own definitions). Every public
+function that takes a genotype also takes its string form (:func:`as_genotype`, :func:`as_nb201`).
+Used from lesson 01 on.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ SNAS_MILD = Genotype(
 
 
 def derive_cell(weights: torch.Tensor, ops: list[str], steps: int = 4) -> list[tuple[str, int]]:
-    """DARTS's magnitude rule (spec 1.4): a cell list from a (num_edges, num_ops) weight matrix.
+    """DARTS's magnitude rule (Liu et al., ICLR 2019, section 2.4): a cell list from a (num_edges, num_ops) matrix.
 
     ``weights`` holds softmax(alpha) with one row per edge, in the supernet's edge order
     (node 2 reads 0, 1; node 3 reads 0, 1, 2; ...). For each intermediate node keep the two
@@ -176,13 +180,16 @@ def _check_cell(cell: list, concat: list, ops: list[str] | None, name: str = "ce
         raise ValueError(f"{name}_concat = {list(concat)}: expected distinct node indices from {nodes}")
 
 
-def check_genotype(genotype: Genotype, ops: list[str] | None = KNOWN_OPS) -> None:
+def check_genotype(genotype: Genotype | str, ops: list[str] | None = KNOWN_OPS) -> None:
     """Raise a ValueError naming the bad field unless ``genotype`` is well formed.
 
     Checks: 2 pairs per node, input indices 0 <= j < node, op names in ``ops`` (default: the DARTS
     operations plus sep_conv_7x7 and conv_7x1_1x7; None skips this check), concat indices distinct
-    intermediate nodes.
+    intermediate nodes. A string is parsed by :func:`genotype_from_str`, which checks the same.
     """
+    if isinstance(genotype, str):
+        genotype_from_str(genotype, ops)
+        return
     if not (isinstance(genotype, tuple) and len(genotype) == 4):  # a Genotype or a plain 4-tuple
         raise ValueError(f"{genotype!r} is not a genotype; expected {_FORM}")
     genotype = Genotype(*genotype)
@@ -197,23 +204,32 @@ def _plain(genotype: Genotype) -> Genotype:
                     [(str(op), int(j)) for op, j in reduce], [int(m) for m in reduce_concat])
 
 
-def genotype_to_str(genotype: Genotype, ops: list[str] | None = None) -> str:
+def genotype_to_str(genotype: Genotype | str, ops: list[str] | None = None) -> str:
     """The ``Genotype(normal=[...], ...)`` form that DARTS prints; ``genotype_from_str`` reads it back.
 
     Checked with ``check_genotype(genotype, ops)``; by default any op names pass (e.g. RobustDARTS's
-    ``noise``), pass ``ops`` to check them.
+    ``noise``), pass ``ops`` to check them. A string comes back in this canonical form.
     """
+    genotype = as_genotype(genotype)
     check_genotype(genotype, ops)
     return repr(_plain(genotype))
 
 
-def genotype_from_str(s: str, ops: list[str] | None = None) -> Genotype:
+def genotype_from_str(s: str | Genotype, ops: list[str] | None = None) -> Genotype:
     """Parse ``genotype_to_str``'s form (and DARTS's logs, which print concat as ``range(2, 6)``).
 
     Only literals are read (``ast.literal_eval`` on each field), never ``eval``. Checked like
-    ``genotype_to_str``: pass ``ops`` to reject unknown op names.
+    ``genotype_to_str``: pass ``ops`` to reject unknown op names. A Genotype is returned unchanged
+    (checked against ``ops`` if given), so code may call this on either form.
     """
+    if isinstance(s, Genotype):
+        if ops is not None:
+            check_genotype(s, ops)
+        return s
+
     def fail(why: str) -> ValueError:
+        if "~" in str(s) and "|" in str(s):
+            why += " (this looks like a NAS-Bench-201 string: read it with nb201_parse or as_nb201)"
         return ValueError(f"malformed genotype string {s!r}: {why}. The expected form is {_FORM}")
 
     try:
@@ -239,10 +255,45 @@ def genotype_from_str(s: str, ops: list[str] | None = None) -> Genotype:
     return _plain(Genotype(**fields))
 
 
-# ------ Width and depth (Shu et al. 2020, spec 7.1) and the variants built from them (spec 7.2) -----
+def as_genotype(genotype: Genotype | str | tuple | list) -> Genotype:
+    """A :class:`Genotype` from a Genotype, its string form (``genotype_to_str``'s) or a plain 4-tuple/list.
+
+    Every public function that takes a DARTS-space genotype calls this, so a string copied from a
+    search's log or ``result.json`` works wherever a Genotype does. A malformed string raises
+    genotype_from_str's ValueError; anything else raises a TypeError naming what was passed.
+    """
+    if isinstance(genotype, Genotype):
+        return genotype
+    if isinstance(genotype, str):
+        return genotype_from_str(genotype)
+    # a plain tuple or a list from JSON: (normal, normal_concat, reduce, reduce_concat)
+    if isinstance(genotype, (tuple, list)) and len(genotype) == 4 and all(
+            isinstance(c, (tuple, list, range)) and all(isinstance(m, (int, np.integer)) for m in c)
+            for c in (genotype[1], genotype[3])):
+        return Genotype(*genotype)
+    if isinstance(genotype, (tuple, list)) and len(genotype) == 6 and all(isinstance(o, str) for o in genotype):
+        hint = " This looks like a NAS-Bench-201 cell: use as_nb201, NB201Network or plot.draw_nb201_cell."
+    elif isinstance(genotype, (tuple, list)) and genotype and all(
+            isinstance(e, (tuple, list)) and len(e) == 2 and isinstance(e[0], str) for e in genotype):
+        hint = " This looks like one cell (a genotype's normal or reduce list): pass the whole genotype."
+    else:
+        hint = ""
+    shown = repr(genotype)
+    shown = shown if len(shown) <= 120 else shown[:117] + "..."
+    raise TypeError(f"expected a Genotype or its string form {_FORM}, got {type(genotype).__name__} {shown}. "
+                    f"A string is read by genotype_from_str; build a Genotype with Genotype(normal=..., "
+                    f"normal_concat=..., reduce=..., reduce_concat=...).{hint}")
+
+
+# ------ Width and depth (Shu, Wang & Cai, ICLR 2020) and the variants built from them ------------
 
 def cell_width_depth(cell: list[tuple[str, int]], concat: list[int]) -> tuple[float, int]:
-    """(width in units of c, depth) of one cell (spec 7.1).
+    """(width in units of c, depth) of one cell, as Shu, Wang & Cai (ICLR 2020) define them.
+
+    Their definitions: the depth is the number of connections on the longest path from the input
+    nodes to the output node; the width is the total width of the intermediate nodes connected to
+    the input nodes, c being the width (channels) of one intermediate node. Reading "connected"
+    proportionally, as the course does (it reproduces every value of their Figure 1):
 
     width: each node contributes c times the fraction of its edges that read an input node
     (c_{k-2} or c_{k-1}); with 2 edges per node that is 0.5c per such edge.
@@ -258,14 +309,16 @@ def cell_width_depth(cell: list[tuple[str, int]], concat: list[int]) -> tuple[fl
     return width, 1 + max(d[m] for m in concat)
 
 
-def genotype_width_depth(genotype: Genotype) -> dict[str, tuple[float, int]]:
+def genotype_width_depth(genotype: Genotype | str) -> dict[str, tuple[float, int]]:
     """{"normal": (width, depth), "reduce": (width, depth)} of a genotype's two cells."""
+    genotype = as_genotype(genotype)
     return {"normal": cell_width_depth(genotype.normal, genotype.normal_concat),
             "reduce": cell_width_depth(genotype.reduce, genotype.reduce_concat)}
 
 
-def widest_shallowest(genotype: Genotype) -> Genotype:
-    """The ``*_ADAPT`` rewiring (spec 7.2): every node reads the two input nodes, operations kept.
+def widest_shallowest(genotype: Genotype | str) -> Genotype:
+    """The ``*_ADAPT`` rewiring of Shu, Wang & Cai (ICLR 2020; their repository's genotypes.py):
+    every node reads the two input nodes, operations kept.
 
     Rule: each node's first edge reads c_{k-2} (input 0), its second c_{k-1} (input 1), so each
     node has width c and depth 1 and an n-node cell becomes (n c, 2). Concat lists are kept, as in
@@ -274,19 +327,22 @@ def widest_shallowest(genotype: Genotype) -> Genotype:
     (1, 0) in every node and its ENAS_ADAPT normal cell reads (0, 0) at node 3 and (0, 1) at node 6.
     In reduction cells every edge now reads an input, so every op keeps stride 2.
     """
+    genotype = as_genotype(genotype)
     normal = [(op, k % 2) for k, (op, _) in enumerate(genotype.normal)]  # entry 2i -> 0, 2i+1 -> 1
     reduce = [(op, k % 2) for k, (op, _) in enumerate(genotype.reduce)]
     return _plain(Genotype(normal, genotype.normal_concat, reduce, genotype.reduce_concat))
 
 
-def random_connections(genotype: Genotype, seed: int) -> Genotype:
-    """Understanding-NAS's ``random_conn`` (spec 7.2): same operations, inputs drawn uniformly.
+def random_connections(genotype: Genotype | str, seed: int) -> Genotype:
+    """Understanding-NAS's ``random_conn`` (Shu, Wang & Cai, ICLR 2020, as their code draws it): same
+    operations, inputs drawn uniformly.
 
     Reproduces ``np.random.seed(seed)`` + ``np.random.choice`` draw for draw with a private
     ``RandomState`` (the global RNG is untouched). For slot k = 0, 1, ...: draw the normal cell's
     input, then the reduction cell's, each uniformly from ``states``; after every second slot the
     next node joins ``states`` (= [0, 1] at first). Both inputs of a node may coincide; concat kept.
     """
+    genotype = as_genotype(genotype)
     if len(genotype.normal) != len(genotype.reduce):
         raise ValueError(f"normal has {len(genotype.normal)} entries and reduce {len(genotype.reduce)}; "
                          "random_connections draws both cells slot by slot and needs equal lengths")
@@ -300,13 +356,15 @@ def random_connections(genotype: Genotype, seed: int) -> Genotype:
     return _plain(Genotype(normal, genotype.normal_concat, reduce, genotype.reduce_concat))
 
 
-def random_operations(genotype: Genotype, seed: int, ops: list[str] = DARTS_OPS) -> Genotype:
-    """Understanding-NAS's ``random_ops`` (spec 7.2): same connections, ops uniform over non-``none`` ops.
+def random_operations(genotype: Genotype | str, seed: int, ops: list[str] = DARTS_OPS) -> Genotype:
+    """Understanding-NAS's ``random_ops`` (Shu, Wang & Cai, ICLR 2020, as their code draws it): same
+    connections, ops uniform over non-``none`` ops.
 
     Draw order as in the repository: with ``RandomState(seed)``, all normal-cell op indices in one
     ``choice(n_ops, len(normal))``, then all reduction-cell ones. With ``DARTS_OPS`` this gives its
     DARTS_OPS1..10 etc. exactly.
     """
+    genotype = as_genotype(genotype)
     candidates, rng = [o for o in ops if o != "none"], np.random.RandomState(seed)
 
     def draw(cell: list) -> list:  # one choice(|O| - 1, len(cell)) per cell: new ops, same inputs
@@ -316,7 +374,7 @@ def random_operations(genotype: Genotype, seed: int, ops: list[str] = DARTS_OPS)
     return _plain(Genotype(normal, genotype.normal_concat, draw(genotype.reduce), genotype.reduce_concat))
 
 
-# ------ Sampling and neighbourhoods (spec 6.3, our design) ------------------------------------------
+# ------ Sampling and neighbourhoods (the course's own definitions) ----------------------------------
 
 def _rng(seed: int | random.Random) -> random.Random:
     return seed if isinstance(seed, random.Random) else random.Random(seed)
@@ -340,15 +398,18 @@ def sample_darts_genotype(seed: int | random.Random, ops: list[str] = DARTS_OPS,
     return Genotype(cells[0], concat, cells[1], list(concat))
 
 
-def darts_neighbours(genotype: Genotype, ops: list[str] = DARTS_OPS, cell: str = "normal") -> list[Genotype]:
-    """Every genotype one change away: one edge's op (non-``none``) or one edge's input (spec 6.3).
+def darts_neighbours(genotype: Genotype | str, ops: list[str] = DARTS_OPS, cell: str = "normal") -> list[Genotype]:
+    """Every genotype one change away: one edge's op (non-``none``) or one edge's input.
+
+    The course's own definition: neighbourhood-aware NAS (Wang et al., BMVC 2021) perturbs an
+    architecture by changes such as replacing one operation; here a change of one input counts too.
 
     An input change keeps the node's two inputs distinct (it avoids the other edge's input). For
     DARTS_V2 each cell has 8 * 6 op changes + 12 input changes = 60 neighbours; "both" gives 120.
     """
     if cell not in ("normal", "reduce", "both"):
         raise ValueError(f"cell={cell!r}; expected 'normal', 'reduce' or 'both'")
-    candidates, out = [o for o in ops if o != "none"], []
+    genotype, candidates, out = as_genotype(genotype), [o for o in ops if o != "none"], []
     for name in ("normal", "reduce") if cell == "both" else (cell,):
         edges = list(getattr(genotype, name))
         for k, (op, j) in enumerate(edges):
@@ -360,7 +421,7 @@ def darts_neighbours(genotype: Genotype, ops: list[str] = DARTS_OPS, cell: str =
     return out
 
 
-# ------ NAS-Bench-201 (spec 2.2-2.3): 4 nodes, 6 edges, one op per edge -----------------------------
+# ------ NAS-Bench-201 (Dong & Yang, ICLR 2020, section 2.1): 4 nodes, 6 edges, one op per edge ------
 
 NB201_EDGES = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]  # (i, j) = edge j -> i; alpha's row order
 _NB201_FORM = ("'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|', e.g. '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
@@ -369,13 +430,13 @@ _NB201_FORM = ("'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|', e.g. '|nor_conv_3x3~0|+|n
 
 def _check_nb201(arch: list[str], ops: list[str]) -> None:
     if len(arch) != len(NB201_EDGES) or any(o not in ops for o in arch):
-        raise ValueError(f"{arch!r} is not a NAS-Bench-201 cell; expected 6 op names from {ops}, "
-                         f"in edge order {NB201_EDGES}")
+        raise ValueError(f"{arch!r} is not a NAS-Bench-201 cell; expected 6 op names from {ops}, one for each "
+                         f"of the 6 edges {NB201_EDGES} (i, j = edge j -> i), in that order")
 
 
-def nb201_format(arch: list[str], ops: list[str] = NB201_OPS) -> str:
-    """6 op names in NB201_EDGES order -> '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'."""
-    _check_nb201(arch, ops)
+def nb201_format(arch: list[str] | str, ops: list[str] = NB201_OPS) -> str:
+    """6 op names in NB201_EDGES order -> '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' (a string is checked and kept)."""
+    arch = as_nb201(arch, ops)
     return "+".join("|" + "|".join(f"{o}~{j}" for o, (t, j) in zip(arch, NB201_EDGES) if t == i) + "|"
                     for i in (1, 2, 3))
 
@@ -405,8 +466,33 @@ def nb201_parse(s: str, ops: list[str] = NB201_OPS) -> list[str]:
     return arch
 
 
+def as_nb201(arch: list[str] | tuple | str, ops: list[str] = NB201_OPS) -> list[str]:
+    """The 6 op names (in NB201_EDGES order) of a NAS-Bench-201 cell given as a string or as 6 names.
+
+    Every public function that takes an NB201 cell calls this. A malformed string raises
+    nb201_parse's ValueError, a wrong list a ValueError naming the 6 edges, anything else a TypeError.
+    """
+    if isinstance(arch, str):
+        if arch.lstrip().startswith("Genotype("):
+            raise ValueError(f"{arch[:60]!r}... is a DARTS-space genotype, not a NAS-Bench-201 cell: use "
+                             f"as_genotype, DartsNetwork or plot.draw_genotype. An NB201 cell reads {_NB201_FORM}")
+        return nb201_parse(arch, ops)
+    if isinstance(arch, Genotype):
+        raise TypeError("got a DARTS-space Genotype, not a NAS-Bench-201 cell: use DartsNetwork or "
+                        f"plot.draw_genotype. An NB201 cell is a string {_NB201_FORM} or 6 op names from {ops}")
+    if isinstance(arch, (list, tuple)):
+        _check_nb201(list(arch), ops)
+        return [str(o) for o in arch]
+    raise TypeError(f"expected a NAS-Bench-201 cell, a string {_NB201_FORM} (read by nb201_parse) or 6 op names "
+                    f"from {ops}, got {type(arch).__name__} {arch!r:.100}")
+
+
 def nb201_derive(weights: torch.Tensor, ops: list[str] = NB201_OPS) -> list[str]:
-    """Argmax over ALL operations, ``none`` included, of a (6, |O|) weight matrix (spec 2.2)."""
+    """Argmax over ALL operations, ``none`` included, of a (6, |O|) weight matrix.
+
+    The rule of the DARTS baseline in NAS-Bench-201 (Dong & Yang, ICLR 2020; their AutoDL code),
+    unlike DARTS's own rule, which never picks ``none``.
+    """
     weights = torch.as_tensor(weights).detach()
     if weights.shape != (len(NB201_EDGES), len(ops)):
         raise ValueError(f"weights has shape {tuple(weights.shape)}, expected ({len(NB201_EDGES)}, {len(ops)}): "
@@ -420,8 +506,83 @@ def sample_nb201(seed: int | random.Random, ops: list[str] = NB201_OPS) -> list[
     return [rng.choice(ops) for _ in NB201_EDGES]
 
 
-def nb201_neighbours(arch: list[str], ops: list[str] = NB201_OPS) -> list[list[str]]:
-    """The 6 * (|O| - 1) = 24 cells one edge's op away (Hamming distance 1, spec 6.3)."""
-    _check_nb201(arch, ops)
-    arch = list(arch)
+def nb201_neighbours(arch: list[str] | str, ops: list[str] = NB201_OPS) -> list[list[str]]:
+    """The 6 * (|O| - 1) = 24 cells one edge's op away (Hamming distance 1; the course's own definition)."""
+    arch = as_nb201(arch, ops)
     return [arch[:e] + [o] + arch[e + 1:] for e in range(len(arch)) for o in ops if o != arch[e]]
+
+
+# ------ Width and depth of a NAS-Bench-201 cell (Shu et al., ICLR 2020, applied to NB201) ----------
+
+def _nb201_live_edges(arch: list[str]) -> list[tuple[int, int]]:
+    """The non-none edges (i, j) = j -> i that lie on some path from node 0 to node 3."""
+    edges = [e for e, o in zip(NB201_EDGES, arch) if o != "none"]
+    reached = {0}  # nodes with a path from the input
+    for i in (1, 2, 3):
+        if any(t == i and j in reached for t, j in edges):
+            reached.add(i)
+    feeds = {3}  # nodes with a path to the output
+    for j in (2, 1, 0):
+        if any(t in feeds and s == j for t, s in edges):
+            feeds.add(j)
+    return [(i, j) for i, j in edges if j in reached and i in feeds]
+
+
+def nb201_connected(arch: list[str] | tuple | str, ops: list[str] = NB201_OPS) -> bool:
+    """True if a path of non-none edges leads from the input (node 0) to the output (node 3).
+
+    A cell that fails this outputs a constant (its accuracy in NAS-Bench-201 is chance level).
+    """
+    return bool(_nb201_live_edges(as_nb201(arch, ops)))
+
+
+def nb201_width_depth(arch: list[str] | tuple | str, ops: list[str] = NB201_OPS) -> tuple[float, int]:
+    """(width in units of c, depth) of a NAS-Bench-201 cell, after Shu et al. (ICLR 2020).
+
+    The cell is a graph on nodes 0 (input), 1, 2, 3 (output) with an edge j -> i for each op that
+    is not ``none`` (``skip_connect`` and ``avg_pool_3x3`` count as connections just like the
+    convolutions: width and depth describe the topology, not the ops). Each node i >= 1 is the
+    sum of its incoming edges and has c channels. Edges on no path from 0 to 3 are dropped first:
+    they do not change what the cell computes.
+
+    depth: the number of edges on the longest path from node 0 to node 3 (1, 2 or 3).
+    width: Shu et al. sum, over the nodes that read the input, c times the fraction of the node's
+      edges that come from the input. Here every node i = 1, 2, 3 is such a computing node
+      (unlike DARTS, the NB201 output node 3 sums op edges itself, including one straight from
+      the input), so
+
+          width = sum over i in {1, 2, 3} of  (# live edges 0 -> i) / (# live edges into i)
+
+      with 0 for a node without live inputs. It ranges from 1 (a single path) to 7/3.
+
+    Every edge nor_conv_3x3 (NB201 index 1462)::
+
+        0 ---> 1 ---> 2 ---> 3      node 1 reads 0            -> 1
+        |      |      ^      ^      node 2 reads 0, 1         -> 1/2
+        |      +------|------+      node 3 reads 0, 1, 2      -> 1/3
+        +-------------+      |
+        +--------------------+      width 11/6 = 1.83, depth 3 (0 -> 1 -> 2 -> 3)
+
+    A chain of convolutions with a skip around it,
+    '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|'::
+
+        0 -conv-> 1 -conv-> 2 -conv-> 3    node 1 reads 0         -> 1
+        |                             ^    node 2 reads 1         -> 0
+        +------------skip-------------+    node 3 reads 0, 2      -> 1/2
+                                           width 3/2, depth 3
+
+    Raises ValueError if the output is cut off from the input (see ``nb201_connected``).
+    """
+    arch = as_nb201(arch, ops)
+    live = _nb201_live_edges(arch)
+    if not live:
+        raise ValueError(f"{nb201_format(arch, ops)} has no path of non-none edges from the input "
+                         "(node 0) to the output (node 3), so its width and depth are undefined; "
+                         "check nb201_connected(arch) first")
+    width, depth = 0.0, {0: 0}
+    for i in (1, 2, 3):
+        sources = [j for t, j in live if t == i]  # live edges j -> i
+        if sources:
+            width += sources.count(0) / len(sources)
+            depth[i] = 1 + max(depth[j] for j in sources)  # every live source is reached from 0
+    return width, depth[3]

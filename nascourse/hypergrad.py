@@ -2,18 +2,20 @@
 
 Differentiable NAS solves  min_α F(α) = L_val(w*(α), α)  with  w*(α) = argmin_w L_train(w, α).
 The hypergradient dF/dα needs dw*/dα, which nobody can afford exactly for a network, so each
-algorithm approximates it differently. This module puts them side by side (spec §3-4):
+algorithm approximates it differently. This module puts them side by side:
 
-    "first_order"  ∇_α L_val(w, α): pretend w does not depend on α (DARTS first order, spec §3.3).
-    "unrolled"     DARTS second order (Liu et al., ICLR 2019, §2.3, eqs. 6-8; spec §3.4): one
-                   virtual SGD step w' = w − ξ(μm + ∇_w L_train + λw), then the chain rule
+    "first_order"  ∇_α L_val(w, α): pretend w does not depend on α (DARTS first order: eq. 6
+                   with ξ = 0, Liu et al., ICLR 2019, section 2.3).
+    "unrolled"     DARTS second order (Liu et al., ICLR 2019, section 2.3, eqs. 6-8): one
+                   virtual SGD step w' = w − ξ(μm + ∇_w L_train + λw) (the paper's w − ξ∇_w L_train
+                   plus the momentum and weight decay of its code's SGD step), then eq. 7's chain rule
                    ∇_α L_val(w', α) − ξ ∇²_{α,w} L_train(w, α) · ∇_{w'} L_val(w', α).
-    "neumann"      iDARTS (Zhang et al., ICML 2021; spec §4.1-4.3): the implicit function theorem
-                   g_α − M H⁻¹ g_w with H⁻¹ ≈ γ Σ_{k=0..K} (I − γH)^k.
+    "neumann"      iDARTS (Zhang et al., ICML 2021): the implicit function theorem
+                   g_α − M H⁻¹ g_w with H⁻¹ ≈ γ Σ_{k=0..K} (I − γH)^k (a truncated Neumann series).
     "cg"           the same implicit formula, H⁻¹ g_w solved by conjugate gradients.
     "exact"        the same implicit formula with the dense Hessian (small problems only).
 
-Notation (spec §4.1), everything evaluated at the current (w, α):
+Notation (as in the implicit-gradient derivation of iDARTS), everything evaluated at the current (w, α):
     H = ∇²_ww L_train   M = ∇²_{αw} L_train   g_w = ∇_w L_val   g_α = ∇_α L_val
 
 No estimator builds H or M except "exact": H·v and M·v come from double backprop (differentiate
@@ -143,7 +145,7 @@ def _mixed(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: lis
     if mixed == "exact":
         grad_w = _grad(_evaluate(train_loss, "train_loss", method), weights, create_graph=True)
         return _mixed_exact(grad_w, arch, v)
-    eps = eps_scale / (eps_norm or norm)  # ε = 0.01 / ‖v‖₂ in DARTS (spec §3.4 step 3)
+    eps = eps_scale / (eps_norm or norm)  # ε = 0.01 / ‖v‖₂ in DARTS (section 2.3, the note to eq. 8)
     return _mixed_fd(train_loss, weights, arch, v, eps, method)
 
 
@@ -160,7 +162,7 @@ def hessian_vector_product(loss_fn: LossFn, params: Iterable[Tensor],
 # ---------------------------------------------------------------------------------------------
 
 def _first_order(val_loss: LossFn, arch: list[Tensor]) -> list[Tensor]:
-    """DARTS first order (spec §3.3): g_α = ∇_α L_val(w, α) at the current w."""
+    """DARTS first order (Liu et al., ICLR 2019, section 2.3, ξ = 0): g_α = ∇_α L_val(w, α) at the current w."""
     return _grad(_evaluate(val_loss, "val_loss", "first_order"), arch)
 
 
@@ -168,7 +170,7 @@ def _unrolled(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch:
               lr: float, momentum_buffers: list[Tensor | None] | None = None,
               momentum: float = 0.9, weight_decay: float = 0.0,
               mixed: str = "finite_difference", eps_scale: float = 0.01) -> list[Tensor]:
-    """DARTS second order (spec §3.4): differentiate L_val through one virtual SGD step."""
+    """DARTS second order (Liu et al., ICLR 2019, section 2.3, eqs. 6-8): L_val through one virtual SGD step."""
     xi, method = lr, "unrolled"
     if momentum_buffers is None:  # no SGD state yet: m = 0
         momentum_buffers = [None] * len(weights)
@@ -183,7 +185,7 @@ def _unrolled(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch:
     g_w = _grad(_evaluate(train_loss, "train_loss", method), weights)
     w0 = [p.detach().clone() for p in weights]
     try:
-        # eq. 6 / spec §3.4 step 1: w' = w − ξ (μ m + ∇_w L_train(w, α) + λ w)
+        # step 1, eq. 6's virtual step with DARTS's SGD: w' = w − ξ (μ m + ∇_w L_train(w, α) + λ w)
         _set(weights, [p - xi * (momentum * b + g + weight_decay * p)
                        for p, b, g in zip(w0, m, g_w)])
         # step 2: g_α' = ∇_α L_val(w', α) and v = ∇_{w'} L_val(w', α), one backward pass
@@ -200,14 +202,14 @@ def _unrolled(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch:
 def _neumann(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch: list[Tensor],
              lr: float, K: int = 2, mixed: str = "finite_difference",
              eps_scale: float = 0.01) -> list[Tensor]:
-    """iDARTS (spec §4.2-4.3): g_α − γ M Σ_{k=0..K} (I − γH)^k g_w."""
+    """iDARTS (Zhang et al., ICML 2021), stochastic Neumann form: g_α − γ M Σ_{k=0..K} (I − γH)^k g_w."""
     gamma, method = lr, "neumann"
     if not isinstance(K, int) or isinstance(K, bool) or K < 0:
         raise ValueError(f"hypergradient('neumann'): K={K!r}; expected an integer >= 0 "
                          f"(iDARTS uses K=2)")
     grads = _grad(_evaluate(val_loss, "val_loss", method), arch + weights)
     g_alpha, v0 = grads[:len(arch)], grads[len(arch):]  # g_α = ∇_α L_val, v0 = g_w = ∇_w L_val
-    # spec §4.3: s = Σ_{k=0..K} (I − γH)^k g_w, one Hessian-vector product per term
+    # s = Σ_{k=0..K} (I − γH)^k g_w, one Hessian-vector product per term
     v, s = v0, v0
     if K > 0:
         grad_w = _grad(_evaluate(train_loss, "train_loss", method), weights, create_graph=True)
@@ -216,9 +218,9 @@ def _neumann(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch: 
             v = [vi - gamma * hv for vi, hv in zip(v, Hv)]  # v_k = (I − γH) v_{k−1}
             s = [si + vi for si, vi in zip(s, v)]  # s = v_0 + ... + v_k
         del grad_w  # free the double-backprop graph before M·s
-    # M·s with r = eps_scale / ‖v0‖ as in spec §4.3 and the official iDARTS code
+    # M·s with r = eps_scale / ‖v0‖, as the official iDARTS code does
     Ms = _mixed(train_loss, weights, arch, s, mixed, eps_scale, method, eps_norm=_norm(v0))
-    # ∇_α F ≈ g_α − γ M Σ_k (I − γH)^k g_w   (spec §4.2)
+    # ∇_α F ≈ g_α − γ M Σ_k (I − γH)^k g_w, as H⁻¹ = γ Σ_k (I − γH)^k for 0 < γ < 2 / λ_max(H)
     return [ga - gamma * ms for ga, ms in zip(g_alpha, Ms)]
 
 
@@ -254,7 +256,7 @@ def _cg(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch: list[
                       f"tol={tol} after max_iter={max_iter} iterations; raise max_iter or damping",
                       RuntimeWarning, stacklevel=3)
     del grad_w  # free the double-backprop graph before M·x
-    # IFT (spec §4.1): ∇_α F = g_α − M H⁻¹ g_w
+    # implicit function theorem: ∇_α F = g_α − M H⁻¹ g_w (exact at a stationary w* of L_train)
     Mx = _mixed(train_loss, weights, arch, x, mixed, eps_scale, method)
     return [ga - mx for ga, mx in zip(g_alpha, Mx)]
 

@@ -3,19 +3,21 @@
 A search ends with a genotype; the paper's number is the test error of a *larger* network built
 from it and trained from scratch. This module builds the two evaluation networks of the course:
 
-* :class:`DartsNetwork`: DARTS's evaluation network (Liu et al., ICLR 2019, section 3.3; quark0/darts
-  ``cnn/model.py`` NetworkCIFAR, layer for layer, spec 1.3). Each intermediate node reads two
+* :class:`DartsNetwork`: DARTS's evaluation network (Liu et al., ICLR 2019, section 3.2 and appendix
+  A.2; quark0/darts ``cnn/model.py`` NetworkCIFAR, layer for layer). Each intermediate node reads two
   earlier nodes through one operation each, ``h_i = o_a(h_a) + o_b(h_b)``; the cell output
   concatenates the genotype's ``concat`` nodes. Affine BN, no BN after pooling, drop-path and an
   auxiliary head. 20 cells and C=36 give DARTS_V2's published 3.3M parameters (3,349,342, auxiliary
   head excluded, as DARTS counts). Cells with 5 nodes (NASNet, AmoebaNet) work too: Understanding-NAS
   (Shu et al., ICLR 2020) trains them to compare wide/shallow with narrow/deep cells.
 * :class:`NB201Network`: a NAS-Bench-201 cell (a string or six op names) in the benchmark's
-  skeleton (spec 2.1-2.2). The all-skip cell has 73,306 parameters (the API's 0.073 MB).
+  skeleton (Dong & Yang, ICLR 2020, section 2.1). The all-skip cell has 73,306 parameters (the
+  API's 0.073 MB).
 
 Both forwards return a pair ``(logits, logits_aux)``, logits_aux being None except for a
-DartsNetwork with ``auxiliary=True`` in training mode, so a trainer treats them alike. Used from
-lesson 05 (training a discrete network) on.
+DartsNetwork with ``auxiliary=True`` in training mode, so a trainer treats them alike. Both take
+a genotype in either form: a Genotype or its string, six op names or an NB201 string. Used wherever
+a lesson builds or trains a discrete network from a genotype.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .genotypes import NB201_EDGES, Genotype, check_genotype, nb201_format, nb201_parse
+from .genotypes import NB201_EDGES, Genotype, as_genotype, as_nb201, check_genotype, nb201_format
 from .ops import OPS, FactorizedReduce, Identity, ReLUConvBN, ResNetBasicBlock, make_op
 
 
@@ -104,7 +106,8 @@ class DartsNetwork(nn.Module):
     """DARTS's evaluation network NetworkCIFAR, built from a genotype.
 
     Args:
-        genotype: the cells; 4-node (DARTS) or 5-node (NASNet, AmoebaNet) cells.
+        genotype: the cells, a Genotype or its string form (``genotype_to_str``); 4-node (DARTS) or
+            5-node (NASNet, AmoebaNet) cells.
         C: initial channels (36). layers: cells (20); reductions at layers//3 and 2*layers//3.
         auxiliary: add the auxiliary head after cell 2*layers//3. drop_path_prob: set per epoch.
 
@@ -112,11 +115,11 @@ class DartsNetwork(nn.Module):
     None in eval mode or without an auxiliary head.
     """
 
-    def __init__(self, genotype: Genotype, C: int = 36, num_classes: int = 10, layers: int = 20,
+    def __init__(self, genotype: Genotype | str, C: int = 36, num_classes: int = 10, layers: int = 20,
                  auxiliary: bool = True, drop_path_prob: float = 0.0, stem_multiplier: int = 3):
         super().__init__()
+        genotype = as_genotype(genotype)  # a string or a plain 4-tuple works too
         check_genotype(genotype, ops=list(OPS))  # raises ValueError naming the bad entry
-        genotype = Genotype(*genotype)  # a plain 4-tuple works too
         for name, value in (("C", C), ("num_classes", num_classes), ("layers", layers)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -175,19 +178,18 @@ class NB201InferCell(nn.Module):
 
 
 class NB201Network(nn.Module):
-    """NAS-Bench-201's network for one cell (AutoDL TinyNetwork), spec 2.1.
+    """NAS-Bench-201's network for one cell (Dong & Yang, ICLR 2020, section 2.1; AutoDL's TinyNetwork).
 
     stem -> N cells (C) -> ResNet block -> N cells (2C) -> ResNet block -> N cells (4C)
     -> BN -> ReLU -> global pool -> Linear. forward(x) -> (logits (B, num_classes), None).
     """
 
-    def __init__(self, arch: str | list[str], C: int = 16, N: int = 5, num_classes: int = 10):
+    def __init__(self, arch: str | list[str] | tuple, C: int = 16, N: int = 5, num_classes: int = 10):
         super().__init__()
         for name, value in (("C", C), ("N", N), ("num_classes", num_classes)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        # a string is parsed, a list checked by formatting it; both raise ValueError naming the problem
-        self.edge_ops = nb201_parse(arch) if isinstance(arch, str) else nb201_parse(nb201_format(list(arch)))
+        self.edge_ops = as_nb201(arch)  # a string is parsed, 6 names checked; ValueError naming the problem
         self.arch = nb201_format(self.edge_ops)
         self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
         self.cells = nn.ModuleList()

@@ -2,17 +2,20 @@
 
 A cell is a small graph whose edges each carry one operation. A search space is the list of
 operations an edge may choose from; this module defines both lists and every operation in them,
-exactly as the original code builds them (spec sections 1.1 and 2.2):
+exactly as the original code builds them:
 
-* ``DARTS_OPS`` (Liu et al., 2019): 8 operations, in DARTS's order (the column order of alpha).
-* ``NB201_OPS`` (Dong & Yang, 2020): 5 operations, in NAS-Bench-201's order.
+* ``DARTS_OPS`` (Liu et al., ICLR 2019, section 3.1.1): 8 operations, in the order of DARTS's
+  code (quark0/darts ``cnn/genotypes.py``), which is the column order of alpha.
+* ``NB201_OPS`` (Dong & Yang, ICLR 2020, section 2.1): 5 operations, in NAS-Bench-201's order.
 * ``sep_conv_7x7`` and ``conv_7x1_1x7``, used only at evaluation, to rebuild the NASNet and
-  AmoebaNet cells studied by Shu et al. (2020).
+  AmoebaNet cells studied by Shu, Wang & Cai (ICLR 2020).
 
 Every operation maps (B, C, H, W) to (B, C, H, W) at stride 1 and to (B, C, ceil(H/2), ceil(W/2))
 at stride 2, for odd and even H and W. ``make_op(name, C, stride, affine)`` builds one; ``affine``
-is False inside a supernet (BN without learnable scale and shift, spec 1.2) and True in a
-discrete network. Lesson 01 draws them; every later lesson uses them through a supernet.
+is False inside a supernet (DARTS disables BN's learnable scale and shift during search so that
+BN cannot rescale an operation's output: Liu et al., ICLR 2019, appendix A.1.1) and True in a
+discrete network.
+Lesson 01 draws them; every later lesson uses them through a supernet.
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ class DilConv(nn.Module):
 
 
 class SepConv(nn.Module):
-    """Two separable units; only the first carries the stride (spec 1.1).
+    """Two separable units; only the first carries the stride (DARTS applies separable convolutions
+    twice: Liu et al., ICLR 2019, section 3.1.1).
 
     unit = ReLU -> depthwise Conv k x k -> pointwise 1x1 Conv -> BN.
     """
@@ -148,7 +152,7 @@ class FactorizedReduce(nn.Module):
 
 
 class ResNetBasicBlock(nn.Module):
-    """NAS-Bench-201's fixed block between stages (spec 2.1), stride 2, C_in -> C_out.
+    """NAS-Bench-201's fixed block between stages (Dong & Yang, ICLR 2020, section 2.1), stride 2.
 
     main: ReLU -> Conv 3x3 (stride 2) -> BN -> ReLU -> Conv 3x3 -> BN;
     shortcut: AvgPool 2x2 (stride 2) -> Conv 1x1; output = main + shortcut.

@@ -1,16 +1,19 @@
 """Figures: cells as graphs, alpha as heatmaps, training curves, width and depth over a search.
 
-`draw_cell` draws a DARTS-space cell (spec 1.4) as a DAG whose intermediate nodes sit at
-x = their longest-path depth from the inputs, so the cell's width and depth (Shu et al., 2020,
-spec 7.1) can be read off the picture: a wide, shallow cell is a tall column of nodes beside its
-inputs, a deep one a long chain. `draw_nb201_cell` draws the NAS-Bench-201 cell (spec 2.2);
-`alpha_heatmap` and `alpha_over_epochs` show softmax(alpha); `curves` and `LiveFigure` show
-histories. Each operation has one colour in every lesson (`OP_COLORS`): parameter-free
-operations grey or light, convolutions strong.
+`draw_cell` draws a DARTS-space cell (a genotype's cell list, Liu et al., ICLR 2019) as a DAG whose
+intermediate nodes sit at x = their longest-path depth from the inputs, so the cell's width and
+depth (Shu, Wang & Cai, ICLR 2020) can be read off the picture: a wide, shallow cell is a tall
+column of nodes beside its inputs, a deep one a long chain; a caption says what the two mean.
+`draw_nb201_cell` draws the NAS-Bench-201 cell (Dong & Yang, ICLR 2020, section 2.1).
+`alpha_heatmap`, `alpha_over_epochs` and `alpha_over_epochs_cells` show softmax(alpha) on a
+diverging colour scale centred on the uniform value 1/|O| (white), so that only a real departure
+from uniform shows as colour; `curves` and `LiveFigure` show histories. Each operation has one
+colour in every lesson (`OP_COLORS`): parameter-free operations grey or light, convolutions strong.
 
-Notebook-safe (spec notebooks.md section 4): every new figure has an explicit ``figsize``;
-functions return the Figure (end a notebook cell with ``;`` or ``plt.show()`` so it shows once);
-live curves update one display handle and never clear output. Used from lesson 01 on.
+Notebook-safe, because nbval compares a figure's text form and cannot compare a cleared output:
+every new figure has an explicit ``figsize``; functions return the Figure (end a notebook cell with
+``;`` or ``plt.show()`` so it shows once); live curves update one display handle and never clear
+output. Used from lesson 01 on.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.ticker import MaxNLocator, MultipleLocator
 
+# the softmax(alpha) figures live in alphaplot.py; plot.alpha_heatmap etc. stay the names lessons use
+from .alphaplot import ALPHA_CMAP, alpha_heatmap, alpha_over_epochs, alpha_over_epochs_cells  # noqa: F401
+from .alphaplot import edge_labels_for  # noqa: F401
 from .ops import DARTS_OPS, EVAL_ONLY_OPS, NB201_OPS
 
 # One colour per operation: parameter-free ones grey or light, convolutions strong.
@@ -44,6 +50,11 @@ _OP_ORDER = DARTS_OPS + EVAL_ONLY_OPS + [o for o in NB201_OPS if o not in DARTS_
 _NODE_COLORS = {"input": "#c1e1c1", "node": "#cfe2f3", "output": "#f3e8a6"}
 _R = 0.22  # node radius in data units (nodes in a column are at least one unit apart)
 _LABEL_BOX = dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.85)
+# What the width and depth in a cell's title mean (Shu, Wang & Cai, ICLR 2020; genotypes.cell_width_depth).
+WIDTH_DEPTH_CAPTION = (
+    "width: total width of the nodes that read an input ($c_{k-2}$ or $c_{k-1}$), in units of c, the channels\n"
+    "of one node: a node reading two inputs adds c, a node reading one input and one node adds c/2.\n"
+    "depth: number of edges on the longest path from an input to the output $c_k$ (Shu, Wang & Cai, ICLR 2020).")
 
 
 def op_color(name: str) -> str:
@@ -100,8 +111,8 @@ def cell_layout(cell: list, concat: list | None = None) -> dict:
     """Positions {node: (x, y)} for drawing a DARTS-space cell; x is the node's depth.
 
     Keys: 0 and 1 (inputs c_{k-2}, c_{k-1}), 2..steps+1 (intermediate nodes, numbered as in the
-    genotype) and ``"out"`` (the output c_k). Depth as in spec 7.1: inputs 0, a node 1 + max
-    depth of its inputs, the output 1 + max depth of the concatenated nodes (= the cell's depth).
+    genotype) and ``"out"`` (the output c_k). Depth as Shu, Wang & Cai (ICLR 2020) count it: inputs
+    0, a node 1 + max depth of its inputs, the output 1 + max depth of the concatenated nodes.
     In a column, nodes are sorted by the mean height of their inputs (fewer crossings), one unit
     apart and centred on y = 0. ``concat`` defaults to all intermediate nodes.
     """
@@ -171,15 +182,20 @@ def _place_labels(curves, pos, w, h):
 
 
 def draw_cell(cell: list, concat: list | None = None, title: str | None = None, ax=None,
-              show_width_depth: bool = True, legend: bool = True, figsize=(6.0, 4.5)) -> Figure:
+              show_width_depth: bool = True, legend: bool = True, figsize=(6.0, 4.5),
+              caption: bool | None = None) -> Figure:
     """Draw a DARTS-space cell as a DAG: inputs left, nodes at x = depth, output c_k right.
 
     ``cell`` is a genotype's ``normal`` or ``reduce`` list (4 or 5 nodes), ``concat`` its
     ``*_concat`` list (default: every intermediate node). One arrow per cell entry, coloured by
     operation and labelled with its short name (``OP_SHORT``); one grey dashed arrow per
-    concatenated node into c_k. The title adds width and depth (spec 7.1) if ``show_width_depth``.
+    concatenated node into c_k. The title adds width and depth (Shu, Wang & Cai, ICLR 2020) if
+    ``show_width_depth``, and ``caption`` puts ``WIDTH_DEPTH_CAPTION``, which says what they mean,
+    under the drawing (default: when width and depth are shown and ``ax`` is None, i.e. the cell
+    has its own figure; a grid of cells drawn into given axes would repeat it in every panel).
     """
     steps, concat = _check_cell(cell, concat)
+    caption = show_width_depth and ax is None if caption is None else caption
     fig, ax = _new_axes(ax, figsize)
     layout = cell_layout(cell, concat)
     # stretch columns (dx) and rows (dy) so that the cell roughly fills the axes at equal aspect
@@ -215,36 +231,48 @@ def draw_cell(cell: list, concat: list | None = None, title: str | None = None, 
         title = f"{title + ': ' if title else ''}width {width:g}c, depth {depth}"
     if title:
         ax.set_title(title, fontsize=10)
+    below = ax  # the caption goes under the legend if there is one, else under the axes
     if legend:
-        _op_legend(ax, [op for op, _ in cell], concat=True, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4)
+        below = _op_legend(ax, [op for op, _ in cell], concat=True, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                           ncol=4)
+    if caption:  # placed at draw time relative to `below`, whatever the legend's height
+        ax.annotate(WIDTH_DEPTH_CAPTION, xy=(0.5, 0.0), xycoords=below, xytext=(0, -4), textcoords="offset points",
+                    ha="center", va="top", fontsize=7, color="#444444", annotation_clip=False)
     return fig
 
 
-def draw_genotype(genotype, title: str | None = None, figsize=(12.0, 4.6)) -> Figure:
-    """Normal and reduction cells of ``genotype`` side by side, with one legend of operations."""
+def draw_genotype(genotype, title: str | None = None, figsize=(12.0, 4.6), caption: bool = True) -> Figure:
+    """Normal and reduction cells of ``genotype`` side by side, with one legend of operations.
+
+    ``genotype`` is a Genotype or its string form (``genotypes.as_genotype``). The titles give
+    each cell's width and depth; ``caption`` says under the legend what they mean.
+    """
+    from .genotypes import as_genotype
+    genotype = as_genotype(genotype)
     fig, axes = plt.subplots(1, 2, figsize=figsize)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.12, top=0.9, wspace=0.08)  # first: cells fit the axes
+    bottom = 0.2 if caption else 0.11  # room for the legend (and the caption's three lines)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=bottom, top=0.9, wspace=0.08)  # first: cells fit the axes
     prefix = f"{title} " if title else ""
-    draw_cell(genotype.normal, genotype.normal_concat, f"{prefix}normal", ax=axes[0], legend=False)
-    draw_cell(genotype.reduce, genotype.reduce_concat, f"{prefix}reduction", ax=axes[1], legend=False)
-    _op_legend(fig, [op for op, _ in genotype.normal + genotype.reduce], concat=True, loc="lower center", ncol=6)
+    draw_cell(genotype.normal, genotype.normal_concat, f"{prefix}normal", ax=axes[0], legend=False, caption=False)
+    draw_cell(genotype.reduce, genotype.reduce_concat, f"{prefix}reduction", ax=axes[1], legend=False, caption=False)
+    _op_legend(fig, [op for op, _ in genotype.normal + genotype.reduce], concat=True, loc="lower center", ncol=6,
+               bbox_to_anchor=(0.5, bottom - 0.11))
+    if caption:
+        fig.text(0.5, 0.01, WIDTH_DEPTH_CAPTION, ha="center", va="bottom", fontsize=7.5, color="#444444")
     return fig
 
 
 # ------ NAS-Bench-201 cells -------------------------------------------------------------------
 
 def draw_nb201_cell(arch, ax=None, title: str | None = None, figsize=(6.0, 3.2)) -> Figure:
-    """Draw a NAS-Bench-201 cell: nodes 0..3 in a row, 6 edges j -> i (spec 2.2).
+    """Draw a NAS-Bench-201 cell: nodes 0..3 in a row, 6 edges j -> i (Dong & Yang, ICLR 2020, section 2.1).
 
     ``arch`` is 6 op names in ``genotypes.NB201_EDGES`` order or an NB201 string
-    ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``. Edges carrying ``none`` (removed edges) are drawn
-    faint and dotted, labelled ``none``, so the whole DAG stays visible.
+    ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (``genotypes.as_nb201``). Edges carrying ``none``
+    (removed edges) are drawn faint and dotted, labelled ``none``, so the whole DAG stays visible.
     """
-    from .genotypes import NB201_EDGES, nb201_parse
-    ops = nb201_parse(arch) if isinstance(arch, str) else list(arch)
-    if len(ops) != len(NB201_EDGES):
-        raise ValueError(f"a NAS-Bench-201 cell has 6 edges {NB201_EDGES} (i, j = edge j -> i); "
-                         f"got {len(ops)} operations {ops}")
+    from .genotypes import NB201_EDGES, as_nb201
+    ops = as_nb201(arch)
     fig, ax = _new_axes(ax, figsize)
     pos = {i: (1.3 * i, 0.0) for i in range(4)}
     circles = {i: _node(ax, xy, str(i), "input" if i == 0 else "output" if i == 3 else "node", 9)
@@ -261,97 +289,6 @@ def draw_nb201_cell(arch, ax=None, title: str | None = None, figsize=(6.0, 3.2))
     ax.axis("off")
     ax.set_title(title or "NAS-Bench-201 cell", fontsize=10)
     _op_legend(ax, ops, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=3)
-    return fig
-
-
-# ------ alpha ---------------------------------------------------------------------------------
-
-def _as_array(x, name: str) -> np.ndarray:
-    """A float array from a tensor, an array or (nested) lists of them; ragged input raises."""
-    if hasattr(x, "detach"):
-        return x.detach().float().cpu().numpy()
-    if isinstance(x, (list, tuple)):
-        x = [v.detach().float().cpu().numpy() if hasattr(v, "detach") else v for v in x]
-    try:
-        return np.asarray(x, dtype=float)
-    except ValueError as err:
-        raise ValueError(f"{name} must be a rectangular array of numbers ({err})") from None
-
-
-def edge_labels_for(num_edges: int) -> list[str]:
-    """Row labels 'i←j': NB201 for 6 edges, DARTS cells for 2, 5, 9, 14, 20 edges, else 'edge e'."""
-    if num_edges == 6:
-        from .genotypes import NB201_EDGES
-        return [f"{i}←{j}" for i, j in NB201_EDGES]
-    labels, node = [], 2
-    while len(labels) < num_edges:  # node 2 reads 0, 1; node 3 reads 0, 1, 2; ...
-        labels += [f"{node}←{j}" for j in range(node)]
-        node += 1
-    return labels if len(labels) == num_edges else [f"edge {e}" for e in range(num_edges)]
-
-
-def alpha_heatmap(weights, ops: list[str], edge_labels: list[str] | None = None, ax=None,
-                  title: str | None = None) -> Figure:
-    """Annotated heatmap of softmax(alpha), a (num_edges, num_ops) matrix: ops on x, edges on y."""
-    w = _as_array(weights, "weights")
-    if w.ndim != 2 or w.shape[1] != len(ops):
-        raise ValueError(f"weights has shape {w.shape} but ops lists {len(ops)} operations {list(ops)}; expected "
-                         f"(num_edges, {len(ops)}): pass the op list the weights were computed with")
-    labels = edge_labels_for(w.shape[0]) if edge_labels is None else list(edge_labels)
-    if len(labels) != w.shape[0]:
-        raise ValueError(f"edge_labels has {len(labels)} entries for {w.shape[0]} edges")
-    fig, ax = _new_axes(ax, (1.6 + 0.62 * w.shape[1], 1.4 + 0.32 * w.shape[0]))
-    im = ax.imshow(w, cmap="viridis", aspect="auto")  # colours span the data: small differences show
-    ax.set_xticks(range(len(ops)), list(ops), rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.set(xlabel="operation", ylabel="edge (node←input)")
-    if w.size <= 240:  # numbers only while they stay legible
-        for (e, o), v in np.ndenumerate(w):
-            ax.text(o, e, f"{v:.2f}", ha="center", va="center", fontsize=6.5,
-                    color="black" if v > w.max() / 2 else "white")
-    fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, label="softmax(α)")
-    ax.set_title(title or "softmax(α) per edge", fontsize=10)
-    return fig
-
-
-def alpha_over_epochs(history_weights, ops: list[str], edge: int | None = None, ax=None,
-                      title: str | None = None, stack: bool = False, epochs=None) -> Figure:
-    """softmax(alpha) over a search; ``history_weights`` holds one (num_edges, num_ops) matrix per epoch.
-
-    With ``edge``: each operation's weight on that edge (lines, or with ``stack=True`` areas that
-    sum to 1). Without: a heatmap, epochs on x and operations on y, of the weight averaged over
-    edges. ``epochs`` are the x values (default 1, 2, ...).
-    """
-    h = _as_array([_as_array(w, "history_weights[e]") for w in history_weights], "history_weights")
-    if h.ndim != 3 or len(h) == 0 or h.shape[2] != len(ops):
-        raise ValueError(f"history_weights has shape {h.shape}, expected (epochs, num_edges, {len(ops)}): one "
-                         f"(num_edges, num_ops) matrix per epoch, columns in the order of {list(ops)}")
-    x = np.arange(1, len(h) + 1) if epochs is None else np.asarray(epochs)
-    fig, ax = _new_axes(ax, (7.0, 4.0))
-    if edge is None:  # (epochs, edges, ops) -> (ops, epochs)
-        im = ax.imshow(h.mean(axis=1).T, cmap="viridis", aspect="auto", interpolation="nearest",  # colours fit data
-                       extent=(x[0] - 0.5, x[-1] + 0.5, len(ops) - 0.5, -0.5))
-        ax.set_yticks(range(len(ops)), list(ops), fontsize=8)
-        fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, label="mean softmax(α) over edges")
-        ax.set_title(title or "softmax(α) over epochs, averaged over edges", fontsize=10)
-    else:
-        if not 0 <= edge < h.shape[1]:
-            raise ValueError(f"edge {edge} is out of range: this cell has edges 0..{h.shape[1] - 1}")
-        colors = [op_color(o) for o in ops]
-        if stack:
-            ax.stackplot(x, h[:, edge, :].T, labels=ops, colors=colors)
-            ax.set(xlim=(x[0], x[-1]), ylim=(0, 1))
-        else:
-            for o, name in enumerate(ops):
-                ax.plot(x, h[:, edge, o], color=colors[o], lw=1.8, label=name)
-        handles, names = ax.get_legend_handles_labels()
-        order = slice(None, None, -1) if stack else slice(None)  # stacked: legend top-down like the areas
-        ax.legend(handles[order], names[order], fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5),
-                  frameon=False)
-        ax.set_ylabel("softmax(α)")
-        ax.set_title(title or f"edge {edge_labels_for(h.shape[1])[edge]}: softmax(α) over epochs", fontsize=10)
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 

@@ -1,11 +1,12 @@
 """Weight-sharing supernets: every candidate operation on every edge, mixed by softmax(alpha).
 
-DARTS (Liu et al., ICLR 2019, eq. 1) relaxes the choice of one operation per edge into a mixture
+DARTS (Liu et al., ICLR 2019, section 2.2, eq. 2) relaxes the choice of one operation per edge into a mixture
 
     m_{i<-j}(x) = sum_o p_o * o(x),    p = softmax(alpha_{i<-j})    (one row of alpha per edge)
 
 so the architecture alpha gets a gradient like any weight. This module builds that relaxation for
-both search spaces of the course (spec sections 1.2-1.3 and 2.1-2.2):
+both search spaces of the course: the DARTS search network (Liu et al., ICLR 2019, section 3.1.1 and
+appendix A.1.1; their code's ``model_search.py``) and the NAS-Bench-201 one (Dong & Yang, ICLR 2020, section 2.1):
 
 * :class:`MixedOp`: the mixture on one edge.
 * :class:`SearchCell`: the DARTS cell, 2 inputs, ``steps`` intermediate nodes, every earlier node
@@ -16,9 +17,9 @@ Every supernet exposes the same small interface: ``arch_parameters()`` (alpha), 
 (w), ``arch_weights()`` (softmax(alpha)), ``forward(x, weights=None)`` and ``genotype(weights=None)``.
 Passing ``weights`` replaces softmax(alpha) for one forward: selection (DARTS-PT) passes projected
 weights with zeros and one-hots, flatness passes perturbed ones, GDAS passes straight-through
-one-hots. An operation whose weight is exactly 0 is not run at all (DARTS-PT, spec 1.2), but its
-weight is still added as a 0-valued scalar when it requires grad, so that GDAS's straight-through
-gradient path stays open (spec 3.7).
+one-hots. An operation whose weight is exactly 0 is not run at all (as in the code of DARTS-PT, Wang
+et al., ICLR 2021), but its weight is still added as a 0-valued scalar when it requires grad, so
+that the straight-through gradient path of GDAS (Dong & Yang, CVPR 2019) stays open.
 
 Note: alpha is registered as ``nn.Parameter`` so that ``state_dict()`` saves it; ``parameters()``
 therefore returns w *and* alpha. Give each optimiser its own list: ``weight_parameters()`` for SGD on
@@ -76,7 +77,7 @@ class MixedOp(nn.Module):
         skipped = [o for o in range(len(self.ops)) if o not in active]
         if skipped and weights.requires_grad:
             # GDAS's straight-through trick: a skipped op contributes its (0-valued) weight, so
-            # d loss / d w_o = sum of the output gradient instead of nothing (spec 3.7)
+            # d loss / d w_o = sum of the output gradient instead of nothing (GDAS, Dong & Yang 2019)
             out = out + weights[skipped].sum()
         return out
 
@@ -185,7 +186,7 @@ class _Supernet(nn.Module):
 
 
 class DartsSupernet(_Supernet):
-    """The DARTS search network (spec 1.3): stem, ``layers`` cells, global pool, linear.
+    """The DARTS search network (Liu et al., ICLR 2019, appendix A.1.1): stem, ``layers`` cells, pool, linear.
 
     Reduction cells sit at layers//3 and 2*layers//3, where C doubles; all normal cells share
     ``alpha_normal`` (14, |O|) and all reduction cells ``alpha_reduce`` (14, |O|). forward returns
@@ -236,7 +237,7 @@ class DartsSupernet(_Supernet):
         return self.classifier(out)
 
     def genotype(self, weights: list[Tensor] | None = None) -> Genotype:
-        """DARTS's rule (spec 1.4) on softmax(alpha), or on ``weights`` if given."""
+        """DARTS's rule (Liu et al., ICLR 2019, section 2.4) on softmax(alpha), or on ``weights`` if given."""
         w_normal, w_reduce = self.arch_weights() if weights is None else self._check_weights(weights)
         concat = list(range(2 + self.steps - self.multiplier, self.steps + 2))
         return Genotype(normal=derive_cell(w_normal, self.ops, self.steps), normal_concat=concat,
@@ -244,7 +245,8 @@ class DartsSupernet(_Supernet):
 
 
 class NB201Supernet(_Supernet):
-    """The NAS-Bench-201 search network (spec 2.1): N cells, res-block, N cells, res-block, N cells.
+    """The NAS-Bench-201 search network (Dong & Yang, ICLR 2020, section 2.1): N cells, res-block, N cells,
+    res-block, N cells.
 
     Channels C, 2C, 4C; all cells share one ``alpha`` (6, |O|); the two ResNet blocks are fixed
     (affine BN, as in AutoDL's search model). forward returns logits (B, num_classes).
@@ -282,7 +284,7 @@ class NB201Supernet(_Supernet):
         return self.classifier(out)
 
     def genotype(self, weights: list[Tensor] | None = None) -> str:
-        """The NAS-Bench-201 string of argmax over ALL ops per edge, ``none`` included (spec 2.2)."""
+        """The NAS-Bench-201 string of argmax over ALL ops per edge, ``none`` included (see ``nb201_derive``)."""
         (w,) = self.arch_weights() if weights is None else self._check_weights(weights)
         return nb201_format(nb201_derive(w, self.ops), self.ops)  # (6, |O|) -> 6 op names -> string
 

@@ -1,14 +1,16 @@
 """ipywidgets front ends: a cell builder that redraws a cell and its width and depth as you edit it.
 
-`cell_builder(genotype, cell)` shows one DARTS-space cell (spec 1.4) as rows of dropdowns, one
-row per intermediate node: ``node i = op(input) + op(input)``. Each change redraws the cell with
-`plot.draw_cell` and prints its width and depth as Shu, Wang & Cai (ICLR 2020, spec 7.1) define
-them, so a student can feel how rewiring one edge moves a cell between wide-and-shallow and
-narrow-and-deep. Used in lesson 01.
+`cell_builder(genotype, cell)` shows one DARTS-space cell (a genotype's normal or reduction list,
+Liu et al., ICLR 2019) as rows of dropdowns, one row per intermediate node: ``node i = op(input) +
+op(input)``. Each change redraws the cell with `plot.draw_cell` and prints its width and depth as
+Shu, Wang & Cai (ICLR 2020) define them (see ``genotypes.cell_width_depth``), so a student can
+feel how rewiring one edge moves a cell between wide-and-shallow and narrow-and-deep. Used in
+lesson 01.
 
-The widget does no computation of its own (spec notebooks.md section 4: callbacks never fire
-under nbval). It only calls plain, tested functions: `input_options` (which nodes a node may
-read), `replace_edge` (a new cell list with one entry changed) and `describe_cell` (the text).
+The widget does no computation of its own: nbval, which runs the lessons as tests, never fires
+widget callbacks, so everything the widget shows must come from functions tested on their own.
+It only calls plain, tested functions: `input_options` (which nodes a node may read),
+`replace_edge` (a new cell list with one entry changed) and `describe_cell` (the text).
 The current cell is the builder's ``cell`` attribute; ``genotype()`` returns the whole genotype.
 """
 
@@ -21,7 +23,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from . import plot
-from .genotypes import DARTS_V2, Genotype, _check_cell, cell_width_depth
+from .genotypes import DARTS_V2, Genotype, _check_cell, as_genotype, cell_width_depth
 from .ops import DARTS_OPS
 
 _INPUT_NAMES = {0: "c_{k-2}", 1: "c_{k-1}"}
@@ -56,10 +58,10 @@ def replace_edge(cell: list[tuple[str, int]], k: int, op: str | None = None,
 
 
 def describe_cell(cell: list[tuple[str, int]], concat: list[int]) -> str:
-    """'width 3.5c, depth 3' (spec 7.1), plus a note for what the DARTS space would not allow.
+    """'width 3.5c, depth 3' (Shu, Wang & Cai, ICLR 2020), plus a note for what the DARTS space would not allow.
 
-    DARTS keeps two *different* inputs per node (spec 1.4); Shu et al.'s random wirings (spec 7.2)
-    and NASNet-space cells may read one node twice, so such a cell is described, with a note.
+    DARTS keeps two *different* inputs per node (Liu et al., ICLR 2019, section 2.4); Shu et al.'s
+    random wirings and NASNet-space cells may read one node twice, so such a cell is described, with a note.
     """
     width, depth = cell_width_depth(cell, concat)
     text = f"width {width:g}c, depth {depth}"
@@ -73,11 +75,12 @@ def describe_cell(cell: list[tuple[str, int]], concat: list[int]) -> str:
 
 def cell_png(cell: list[tuple[str, int]], concat: list[int], title: str | None = None,
              figsize=(6.0, 4.5), dpi: int = 100) -> bytes:
-    """The cell drawn by `plot.draw_cell`, as PNG bytes (a bare Figure: pyplot never sees it)."""
+    """The cell drawn by `plot.draw_cell`, with the caption that says what width and depth mean, as PNG
+    bytes (a bare Figure: pyplot never sees it)."""
     fig = Figure(figsize=figsize)
-    plot.draw_cell(cell, concat, title=title, ax=fig.add_subplot())
+    plot.draw_cell(cell, concat, title=title, ax=fig.add_subplot(), caption=True)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")  # tight: keep the legend and caption below
     return buf.getvalue()
 
 
@@ -90,14 +93,15 @@ class CellBuilder(widgets.VBox):
     cell from code; an input dropdown only offers the nodes that entry's node may read.
     """
 
-    def __init__(self, genotype: Genotype = DARTS_V2, cell: str = "normal", ops: list[str] | None = None,
+    def __init__(self, genotype: Genotype | str = DARTS_V2, cell: str = "normal", ops: list[str] | None = None,
                  draw: bool = True):
         super().__init__()
         if cell not in ("normal", "reduce"):
             raise ValueError(f"cell={cell!r}; expected 'normal' or 'reduce'")
+        genotype = as_genotype(genotype)  # its string form works too
         self.which = cell
         self.name = "normal cell" if cell == "normal" else "reduction cell"
-        self.genotype_in = Genotype(*genotype)
+        self.genotype_in = genotype
         self.cell = [(str(op), int(j)) for op, j in getattr(genotype, cell)]
         self.concat = [int(m) for m in getattr(genotype, cell + "_concat")]
         _check_cell(self.cell, self.concat, None, cell)
@@ -148,9 +152,11 @@ class CellBuilder(widgets.VBox):
         return self.genotype_in._replace(**{self.which: list(self.cell)})
 
 
-def cell_builder(genotype: Genotype = DARTS_V2, cell: str = "normal", ops: list[str] | None = None,
+def cell_builder(genotype: Genotype | str = DARTS_V2, cell: str = "normal", ops: list[str] | None = None,
                  draw: bool = True) -> CellBuilder:
     """An interactive editor of ``genotype``'s ``cell`` ('normal' or 'reduce'); display it in a notebook.
+
+    ``genotype`` is a Genotype or its string form (``genotypes.as_genotype``).
 
     ``ops``: the operations the op dropdowns offer (default: the DARTS operations except 'none';
     any other op the cell uses is added). ``draw=False`` skips the drawing (text only).

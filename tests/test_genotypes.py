@@ -2,6 +2,7 @@
 code, NAS-Bench-201 strings, neighbourhoods, saving, and derivation against a brute-force oracle."""
 
 import itertools
+import json
 import random
 from collections import Counter
 
@@ -10,10 +11,10 @@ import pytest
 import torch
 
 from nascourse.genotypes import (
-    AMOEBANET, DARTS, DARTS_V1, DARTS_V2, ENAS, NASNET, NB201_EDGES, SNAS_MILD, Genotype, cell_width_depth,
-    check_genotype, darts_neighbours, derive_cell, genotype_from_str, genotype_to_str, genotype_width_depth,
-    nb201_derive, nb201_format, nb201_neighbours, nb201_parse, random_connections, random_operations,
-    sample_darts_genotype, sample_nb201, widest_shallowest,
+    AMOEBANET, DARTS, DARTS_V1, DARTS_V2, ENAS, NASNET, NB201_EDGES, SNAS_MILD, Genotype, as_genotype, as_nb201,
+    cell_width_depth, check_genotype, darts_neighbours, derive_cell, genotype_from_str, genotype_to_str,
+    genotype_width_depth, nb201_derive, nb201_format, nb201_neighbours, nb201_parse, random_connections,
+    random_operations, sample_darts_genotype, sample_nb201, widest_shallowest,
 )
 from nascourse.ops import DARTS_OPS, NB201_OPS
 
@@ -30,7 +31,7 @@ def ops_of(cell):
     return [op for op, _ in cell]
 
 
-# ---------------------------------------------------------------- width and depth (spec 7.1, 10.1)
+# ---------------------------------------------------------------- width and depth (Shu, Wang & Cai, ICLR 2020)
 
 @pytest.mark.parametrize("name, width, depth", [
     ("NASNET", 5, 2), ("AMOEBANET", 4, 4), ("ENAS", 5, 2), ("DARTS_V2", 3.5, 3), ("SNAS_MILD", 4, 2),
@@ -43,7 +44,7 @@ def test_normal_cells_match_figure_1(name, width, depth):
     ("NASNET", 3.5, 3), ("AMOEBANET", 4, 3), ("ENAS", 4, 4), ("DARTS_V1", 2.5, 3), ("DARTS_V2", 2.5, 3),
     ("SNAS_MILD", 2.5, 3),
 ])
-def test_reduction_cells_match_spec(name, width, depth):
+def test_reduction_cells_match_the_computed_values(name, width, depth):
     assert genotype_width_depth(PUBLISHED[name])["reduce"] == (width, depth)
 
 
@@ -96,7 +97,7 @@ def test_widest_shallowest_reproduces_repository_adapt_cells():
     assert widest_shallowest(SNAS_MILD) == snas_adapt
 
 
-# ---------------------------------------------------------------- random variants (spec 7.2, 10.2)
+# ---------------------------------------------------------------- random variants (Understanding-NAS code)
 
 SPEC_CONN = {  # DARTS_CONN1..10: normal-cell inputs, width, depth
     1: ([1, 0, 1, 0, 1, 3, 4, 2], 2.5, 4), 2: ([0, 1, 2, 0, 1, 3, 2, 4], 2.0, 5),
@@ -182,7 +183,7 @@ def test_sample_nb201_is_deterministic_and_covers_all_ops():
     assert set(counts) == set(NB201_OPS) and all(abs(c - 600) < 6 * 600 ** 0.5 for c in counts.values())
 
 
-# ---------------------------------------------------------------- NAS-Bench-201 strings (spec 2.2, 2.3)
+# ---------------------------------------------------------------- NAS-Bench-201 strings (Dong & Yang, ICLR 2020)
 
 def test_nb201_example_string():
     assert NB201_EDGES == [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]
@@ -236,7 +237,7 @@ def test_nb201_derive_takes_argmax_over_all_ops_including_none():
         nb201_derive(torch.zeros(5, 6))
 
 
-# ---------------------------------------------------------------- neighbourhoods (spec 6.3)
+# ---------------------------------------------------------------- neighbourhoods (the course's own definition)
 
 @pytest.mark.parametrize("seed", range(5))
 def test_nb201_neighbours(seed):
@@ -349,7 +350,7 @@ def test_check_genotype_names_the_problem():
         check_genotype(genotype)
 
 
-# ---------------------------------------------------------------- derivation from alpha (spec 1.4, 10.4)
+# ---------------------------------------------------------------- derivation from alpha (DARTS, section 2.4)
 
 def _oracle(weights, ops, steps=4):
     """Brute force: for each node, the pair of distinct predecessors with the largest summed strength."""
@@ -393,3 +394,75 @@ def test_derive_cell_rejects_wrong_shape():
         derive_cell(torch.zeros(14, 7), DARTS_OPS)
     with pytest.raises(ValueError, match=r"\(20, 8\)"):
         derive_cell(torch.zeros(14, 8), DARTS_OPS, steps=5)
+
+
+# ---------------------------------------------------------------- either form: a Genotype or its string
+
+def test_as_genotype_takes_a_genotype_its_string_or_a_plain_4_tuple():
+    assert as_genotype(DARTS_V2) is DARTS_V2
+    for name, genotype in PUBLISHED.items():
+        assert as_genotype(genotype_to_str(genotype)) == genotype, name
+    assert as_genotype(tuple(DARTS_V2)) == DARTS_V2
+    from_json = as_genotype(json.loads(json.dumps(DARTS_V2)))  # lists all the way down
+    assert isinstance(from_json, Genotype) and genotype_to_str(from_json) == genotype_to_str(DARTS_V2)
+    assert as_genotype(genotype_to_str(DARTS_V2).replace("[2, 3, 4, 5]", "range(2, 6)")) == DARTS_V2
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    (42, TypeError, ["got int 42", "genotype_from_str", "Genotype(normal="]),
+    (None, TypeError, ["got NoneType None"]),
+    (DARTS_V2.normal, TypeError, ["one cell", "pass the whole genotype"]),
+    (nb201_parse(NB201_EXAMPLE), TypeError, ["NAS-Bench-201", "as_nb201"]),
+    (NB201_EXAMPLE, ValueError, ["malformed genotype string", "nb201_parse"]),
+    ("Genotype(normal=[('sep_conv_3x3', 0)])", ValueError, ["malformed genotype string", "The expected form"]),
+])
+def test_as_genotype_names_what_it_got_and_the_fix(bad, error, words):
+    with pytest.raises(error) as info:
+        as_genotype(bad)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_genotype_from_str_passes_a_genotype_through():
+    assert genotype_from_str(DARTS_V2) is DARTS_V2
+    assert genotype_from_str(NASNET, None) is NASNET
+    with pytest.raises(ValueError, match="unknown operation 'sep_conv_7x7'"):
+        genotype_from_str(NASNET, DARTS_OPS)  # checked against ops when they are given
+
+
+def test_every_genotype_function_takes_the_string_form():
+    s = genotype_to_str(DARTS_V2)
+    assert genotype_to_str(s) == s
+    assert genotype_to_str(s.replace("'", '"').replace(", ", ",")) == s  # any spelling comes back canonical
+    assert genotype_width_depth(s) == genotype_width_depth(DARTS_V2) == {"normal": (3.5, 3), "reduce": (2.5, 3)}
+    assert widest_shallowest(s) == widest_shallowest(DARTS_V2)
+    assert random_connections(s, 3) == random_connections(DARTS_V2, 3)
+    assert random_operations(s, 3) == random_operations(DARTS_V2, 3)
+    assert darts_neighbours(s, cell="both") == darts_neighbours(DARTS_V2, cell="both")
+    check_genotype(s)
+    with pytest.raises(ValueError, match="unknown operation 'sep_conv_7x7'"):
+        check_genotype(genotype_to_str(NASNET), DARTS_OPS)
+    with pytest.raises(ValueError, match="malformed genotype string"):
+        check_genotype("Genotype(")
+    for function in (genotype_width_depth, widest_shallowest, lambda g: random_connections(g, 1),
+                     lambda g: random_operations(g, 1), darts_neighbours, genotype_to_str):
+        with pytest.raises(TypeError, match="got int 7"):
+            function(7)
+
+
+def test_as_nb201_takes_a_string_or_six_names():
+    arch = nb201_parse(NB201_EXAMPLE)
+    assert as_nb201(NB201_EXAMPLE) == as_nb201(arch) == as_nb201(tuple(arch)) == arch
+    assert isinstance(as_nb201(tuple(arch)), list)
+    assert nb201_format(NB201_EXAMPLE) == nb201_format(tuple(arch)) == NB201_EXAMPLE
+    assert nb201_neighbours(NB201_EXAMPLE) == nb201_neighbours(arch)
+    with pytest.raises(ValueError, match="6 op names .* one for each of the 6 edges"):
+        as_nb201(arch[:5])
+    with pytest.raises(ValueError, match="malformed NAS-Bench-201 string"):
+        as_nb201("|nor_conv_3x3~0|")
+    with pytest.raises(ValueError, match="DARTS-space genotype, not a NAS-Bench-201 cell"):
+        as_nb201(genotype_to_str(DARTS_V2))
+    with pytest.raises(TypeError, match="DARTS-space Genotype"):
+        as_nb201(DARTS_V2)
+    with pytest.raises(TypeError, match="got int 5"):
+        nb201_neighbours(5)

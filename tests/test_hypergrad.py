@@ -149,7 +149,7 @@ def test_first_order_is_plain_gradient_of_val_loss():
 
 # ---------------------------------------------------------------------------------------------
 # A tiny supernet: one hidden layer whose activation is a softmax(α)-weighted mixture of ops
-# (spec §10 item 5). weights = [W1 (4, 6), b1 (6,), W2 (6, 3)], arch = [alpha (3,)].
+# (for the finite-difference check of DARTS, eq. 8). weights = [W1 (4, 6), b1 (6,), W2 (6, 3)], arch = [alpha (3,)].
 # ---------------------------------------------------------------------------------------------
 
 class TinyMixtureMLP:

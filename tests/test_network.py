@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, NASNET, Genotype
+from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, NASNET, Genotype, genotype_to_str, nb201_parse
 from nascourse.network import DartsNetwork, NB201InferCell, NB201Network, drop_path
 
 
@@ -25,7 +25,7 @@ def test_darts_v2_has_the_published_parameter_count():
 
 
 def test_nb201_parameter_counts_match_the_benchmark():
-    # NAS-Bench-201 API, C=16, N=5, CIFAR-10: all-skip 0.073 MB (spec 2.4), all-conv3x3 1.531546 MB.
+    # NAS-Bench-201 API, C=16, N=5, CIFAR-10: all-skip 0.073 MB (the API's query result), all-conv3x3 1.531546 MB.
     # By hand: skeleton = stem 464 + res-blocks 14,464 + 57,600 + head BN 128 + linear 650 = 73,306;
     # each conv3x3 edge adds 9C^2 + 2C, six per cell, five cells per stage.
     assert count(NB201Network(ALL_SKIP)) == 73_306
@@ -148,3 +148,18 @@ def test_clear_errors():
         DartsNetwork(tuple(DARTS_V2), C=4, layers=3)(torch.randn(2, 1, 8, 8))  # a plain tuple is fine
     with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
         NB201Network(ALL_SKIP, C=4, N=1)(torch.randn(2, 1, 8, 8))
+
+
+def test_networks_take_a_genotype_in_either_form():
+    shapes = lambda net: {k: v.shape for k, v in net.state_dict().items()}  # noqa: E731
+    from_string = DartsNetwork(genotype_to_str(AMOEBANET), C=4, layers=3)
+    assert from_string.genotype == AMOEBANET and shapes(from_string) == shapes(DartsNetwork(AMOEBANET, C=4, layers=3))
+    assert NB201Network(tuple(nb201_parse(MIXED)), C=4, N=1).arch == NB201Network(MIXED, C=4, N=1).arch == MIXED
+    with pytest.raises(ValueError, match="malformed genotype string .* nb201_parse"):
+        DartsNetwork(ALL_SKIP, C=4, layers=3)  # an NB201 string where a DARTS genotype belongs
+    with pytest.raises(TypeError, match="got int 3"):
+        DartsNetwork(3, C=4, layers=3)
+    with pytest.raises(ValueError, match="DARTS-space genotype"):
+        NB201Network(genotype_to_str(DARTS_V2), C=4, N=1)
+    with pytest.raises(TypeError, match="DARTS-space Genotype"):
+        NB201Network(DARTS_V2, C=4, N=1)

@@ -1,7 +1,9 @@
-"""Figures: cell layouts follow depth (spec 7.1), every edge is drawn once, inputs are checked,
+"""Figures: cell layouts follow depth (Shu, Wang & Cai, ICLR 2020), every edge is drawn once, width
+and depth are explained in a caption, alpha colours are centred on 1/|O|, inputs are checked,
 figures are written atomically. Rendering uses the Agg backend (no display)."""
 
 import colorsys
+import io
 
 import matplotlib
 
@@ -116,6 +118,45 @@ def test_draw_genotype_has_both_cells_and_a_drawn_ax_is_reused():
     assert plot.draw_cell(genotypes.DARTS_V2.reduce, ax=ax) is fig
 
 
+def texts(where):
+    return [t.get_text() for t in where.texts]
+
+
+def test_cell_drawings_explain_width_and_depth_in_a_caption():
+    caption = plot.WIDTH_DEPTH_CAPTION
+    for words in ("width", "in units of c", "$c_{k-2}$", "c/2", "depth", "longest path", "output $c_k$", "Shu"):
+        assert words in caption
+    g = genotypes.DARTS_V2
+    fig = plot.draw_cell(g.normal, g.normal_concat, title="own figure")  # its own figure: captioned
+    assert texts(fig.axes[0]).count(caption) == 1
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")  # the caption is placed when drawn
+    _, ax = plt.subplots(figsize=(6, 4.5))
+    plot.draw_cell(g.normal, g.normal_concat, ax=ax)  # a panel of the caller's figure: not by default ...
+    assert caption not in texts(ax)
+    plot.draw_cell(g.normal, g.normal_concat, ax=ax, caption=True)  # ... unless asked for
+    assert caption in texts(ax)
+    plain = plot.draw_cell(g.normal, g.normal_concat, show_width_depth=False)  # nothing to explain
+    assert caption not in texts(plain.axes[0])
+    fig = plot.draw_genotype(g, title="DARTS")
+    assert texts(fig) == [caption] and all(caption not in texts(ax) for ax in fig.axes)  # once, for both cells
+    assert texts(plot.draw_genotype(g, caption=False)) == []
+
+
+def test_drawings_take_genotype_strings():
+    by_string = plot.draw_genotype(genotypes.genotype_to_str(genotypes.NASNET), title="NASNet")
+    by_object = plot.draw_genotype(genotypes.NASNET, title="NASNet")
+    assert [ax.get_title() for ax in by_string.axes] == [ax.get_title() for ax in by_object.axes]
+    assert by_string.axes[0].get_title() == "NASNet normal: width 5c, depth 2"
+    with pytest.raises(TypeError, match="got int 5"):
+        plot.draw_genotype(5)
+    with pytest.raises(ValueError, match="malformed genotype string .* nb201_parse"):
+        plot.draw_genotype(NB201_STRING)
+    as_tuple = plot.draw_nb201_cell(tuple(genotypes.nb201_parse(NB201_STRING))).axes[0]
+    assert len(arrows(as_tuple)) == 6
+    with pytest.raises(TypeError, match="DARTS-space Genotype"):
+        plot.draw_nb201_cell(genotypes.DARTS_V2)
+
+
 @pytest.mark.parametrize("bad,why", [([("sep_conv_3x3", 0)], "two"),
                                      ([("skip_connect", 2), ("skip_connect", 0)], "node 2")])
 def test_draw_cell_rejects_malformed_cells(bad, why):
@@ -180,8 +221,10 @@ def test_alpha_over_epochs_heatmap_is_the_mean_over_edges(kind):
 def test_alpha_over_epochs_one_edge():
     history = np.random.default_rng(0).dirichlet(np.ones(5), size=(7, 6))  # (epochs, edges, ops)
     ax = plot.alpha_over_epochs(history, NB201_OPS, edge=2).axes[0]
-    assert len(ax.lines) == 5
+    assert len(ax.lines) == 6  # one per operation, then the uniform level 1/|O|, dotted
     np.testing.assert_allclose(ax.lines[3].get_ydata(), history[:, 2, 3])
+    assert list(ax.lines[5].get_ydata()) == [0.2, 0.2] and ax.lines[5].get_linestyle() == ":"
+    assert "uniform 1/|O| = 1/5" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3, 4, 5, 6, 7]
     assert "2←1" in ax.get_title()
     stacked = plot.alpha_over_epochs(history, NB201_OPS, edge=2, stack=True).axes[0]
@@ -192,6 +235,73 @@ def test_alpha_over_epochs_one_edge():
         plot.alpha_over_epochs(history, DARTS_OPS)
     with pytest.raises(ValueError, match="rectangular"):
         plot.alpha_over_epochs([np.ones((6, 5)), np.ones((5, 5))], NB201_OPS)
+
+
+def colour_bar(fig):
+    return fig.axes[-1]  # matplotlib appends the colour bar's axes last
+
+
+def test_alpha_colours_diverge_from_the_uniform_weight():
+    w = torch.softmax(torch.randn(14, len(DARTS_OPS), generator=torch.Generator().manual_seed(0)), dim=-1)
+    fig = plot.alpha_heatmap(w, DARTS_OPS)
+    norm = fig.axes[0].images[0].norm
+    assert norm.vcenter == pytest.approx(1 / 8) and fig.axes[0].images[0].get_cmap().name == "RdBu_r"
+    far = float((w - 1 / 8).abs().max())
+    assert norm.vmax == pytest.approx(1 / 8 + far)  # the farthest weight sets the range ...
+    assert norm.vmin == pytest.approx(max(0.0, 1 / 8 - far))  # ... on both sides (no weight goes below 0)
+    label = colour_bar(fig).get_ylabel()
+    assert "uniform 1/|O| = 1/8" in label and "favoured" in label
+
+
+def test_a_small_spread_is_shown_with_its_real_numbers():
+    # weights of an early search: all within 0.0015 of 1/8 (the case that looked like a decision)
+    w = np.full((14, 8), 0.125)
+    w[:, 0], w[:, 1] = 0.1235, 0.1265
+    fig = plot.alpha_heatmap(w, DARTS_OPS)
+    norm = fig.axes[0].images[0].norm
+    assert (norm.vmin, norm.vcenter, norm.vmax) == pytest.approx((0.1235, 0.125, 0.1265))
+    ticks = [t.get_text() for t in colour_bar(fig).get_yticklabels()]
+    assert len(set(ticks)) == 5 and ticks[::2] == ["0.1235", "0.1250", "0.1265"]  # enough decimals to differ
+    assert {t.get_text() for t in fig.axes[0].texts} == {"0.1235", "0.1250", "0.1265"}
+    assert abs(norm(0.125) - 0.5) < 1e-9  # exactly uniform is the white middle of the scale
+    flat = plot.alpha_heatmap(np.full((6, 5), 0.2), NB201_OPS).axes[0].images[0].norm  # no spread at all
+    assert flat.vmin < flat.vcenter < flat.vmax and flat.vcenter == pytest.approx(0.2)
+
+
+def test_alpha_over_epochs_heatmap_is_centred_on_uniform():
+    history = np.random.default_rng(1).dirichlet(np.ones(5) * 50, size=(4, 6))  # (epochs, edges, ops)
+    fig = plot.alpha_over_epochs(history, NB201_OPS)
+    assert fig.axes[0].images[0].norm.vcenter == pytest.approx(1 / 5)
+    assert "uniform 1/|O| = 1/5" in colour_bar(fig).get_ylabel()
+
+
+def test_alpha_over_epochs_cells_draws_both_cells_on_one_scale():
+    rng = np.random.default_rng(0)
+    history = [{"alpha": [rng.dirichlet(np.ones(8), size=14), rng.dirichlet(np.ones(8), size=14)]} for _ in range(3)]
+    cells = [[h["alpha"][k] for h in history] for k in range(2)]  # per cell: one (14, 8) matrix per epoch
+    fig = plot.alpha_over_epochs_cells(cells, DARTS_OPS, title="both cells")
+    assert len(fig.axes) == 3  # normal, reduction, one colour bar
+    normal, reduction = fig.axes[:2]
+    assert normal.get_title() == "normal cell" and reduction.get_title() == "reduction cell"
+    for k, ax in enumerate((normal, reduction)):
+        expected = np.array(cells[k]).mean(axis=1).T  # (epochs, edges, ops) -> (ops, epochs)
+        np.testing.assert_allclose(ax.images[0].get_array(), expected)
+        assert [t.get_text() for t in ax.get_yticklabels()] == DARTS_OPS
+    assert normal.images[0].norm is reduction.images[0].norm and normal.images[0].norm.vcenter == pytest.approx(1 / 8)
+    assert fig._suptitle.get_text() == "both cells" and reduction.get_xlabel() == "epoch"
+    assert "uniform 1/|O| = 1/8" in colour_bar(fig).get_ylabel()
+    # NB201: one cell, given as a list of one history or as the history itself
+    nb = [rng.dirichlet(np.ones(5), size=6) for _ in range(4)]
+    for given, names in (([nb], ("cell",)), (nb, None), (np.array(nb), ["NB201"])):
+        fig = plot.alpha_over_epochs_cells(given, NB201_OPS, cell_names=names)
+        assert len(fig.axes) == 2 and fig.axes[0].get_title() == ("NB201 cell" if names == ["NB201"] else "cell")
+        np.testing.assert_allclose(fig.axes[0].images[0].get_array(), np.array(nb).mean(axis=1).T)
+    with pytest.raises(ValueError, match="names 1 cells"):
+        plot.alpha_over_epochs_cells(cells, DARTS_OPS, cell_names=["normal"])
+    with pytest.raises(ValueError, match="expected"):
+        plot.alpha_over_epochs_cells(cells, NB201_OPS)
+    with pytest.raises(ValueError, match="same number of epochs"):
+        plot.alpha_over_epochs_cells([cells[0], cells[1][:2]], DARTS_OPS)
 
 
 def test_curves_plot_only_numeric_series_by_default():

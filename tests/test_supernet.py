@@ -93,7 +93,7 @@ def test_all_zero_edge_gives_zeros_of_the_output_shape(stride):
 
 
 def test_straight_through_weights_keep_gradient_paths_of_skipped_ops():
-    # GDAS (spec 3.7): w = one_hot - stopgrad(p) + p runs one op, but every w_o gets a gradient:
+    # GDAS (Dong & Yang, CVPR 2019): w = one_hot - stopgrad(p) + p runs one op, but every w_o gets a gradient:
     # d sum(out * g) / d w_o = <o(x), g> for the run op, and sum(g) for a skipped one
     torch.manual_seed(0)
     mixed = MixedOp(4, 1, DARTS_OPS)
@@ -167,7 +167,7 @@ def test_nb201_genotype_is_argmax_over_all_ops_and_round_trips():
     with torch.no_grad():
         model.alpha.zero_()
         for e, name in enumerate(["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "none"]):
-            model.alpha[e, NB201_OPS.index(name)] = 1.0  # none is selectable here (spec 2.2)
+            model.alpha[e, NB201_OPS.index(name)] = 1.0  # none is selectable here (NB201 argmax over all ops)
     arch = model.genotype()
     assert arch == "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|none~2|"
     assert NB201Network(arch, C=4, N=1).edge_ops == ["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3",

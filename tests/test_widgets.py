@@ -7,7 +7,8 @@ import ipywidgets as widgets
 import pytest
 from traitlets import TraitError
 
-from nascourse.genotypes import AMOEBANET, DARTS_V2, NASNET, check_genotype, genotype_width_depth
+from nascourse import plot
+from nascourse.genotypes import AMOEBANET, DARTS_V2, NASNET, check_genotype, genotype_to_str, genotype_width_depth
 from nascourse.widgets import CellBuilder, cell_builder, cell_png, describe_cell, input_options, replace_edge
 
 # ---------------------------------------------------------------- plain functions
@@ -103,3 +104,20 @@ def test_reduction_and_five_node_cells():
     assert b.genotype().reduce[9] == ("max_pool_3x3", 5) and b.genotype().normal == NASNET.normal
     with pytest.raises(ValueError, match="'normal' or 'reduce'"):
         cell_builder(DARTS_V2, "reduction")
+
+
+def test_builder_takes_a_genotype_string():
+    b = cell_builder(genotype_to_str(AMOEBANET), "reduce", draw=False)
+    assert b.cell == AMOEBANET.reduce and b.genotype() == AMOEBANET
+    with pytest.raises(ValueError, match="malformed genotype string"):
+        cell_builder("Genotype(normal=[])", draw=False)
+    with pytest.raises(TypeError, match="got int 42"):
+        cell_builder(42, draw=False)
+
+
+def test_cell_png_carries_the_width_and_depth_caption(monkeypatch):
+    calls = []
+    draw = plot.draw_cell
+    monkeypatch.setattr(plot, "draw_cell", lambda *a, **k: calls.append(k) or draw(*a, **k))
+    cell_png(DARTS_V2.normal, DARTS_V2.normal_concat)
+    assert calls[0]["caption"] is True
