@@ -1,0 +1,75 @@
+"""nascourse: differentiable neural architecture search, small enough to read, fast enough to run.
+
+A course library on one question: why do NAS algorithms favour wide and shallow cells, and what
+does that cost? Each module is one idea; data flows through them in this order:
+
+    module          what to import it for
+    config          presets (tiny, colab, paper), device choice, seeding: get_preset, seed_everything
+    data            CIFAR on the device, augmented batches, the search split: load_dataset, search_split
+    ops             the candidate operations: DARTS_OPS, NB201_OPS
+    genotypes       architectures as data: Genotype, DARTS_V2, genotype_from_str, cell_width_depth,
+                    widest_shallowest, nb201_parse, nb201_width_depth, neighbours
+    bench           NAS-Bench-201's measured accuracy of all 15,625 cells: lookup, rank, best
+    bench_analysis  what the whole table says about width, depth and the training budget
+    supernet        the weight-sharing supernets: DartsSupernet, NB201Supernet
+    fast            the same DARTS supernet forward in fewer kernels: FastDartsForward
+    hypergrad       hypergradient estimators (first order, unrolled, Neumann, CG, exact)
+    history         search configurations and results: make_config, SearchResult
+    search          the search loops (darts1, darts2, idarts, gdas, rsws): search.search
+    runs            run folders that never lose work: atomic writes, safe checkpoints
+    network         discrete networks from a genotype: DartsNetwork, NB201Network
+    plot, widgets   figures and notebook front ends
+
+A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
+
+    from nascourse import make_config
+    from nascourse.search import search
+    result = search(make_config("darts1", space="darts", preset="tiny"), seed=0, out="runs/first")
+    print(result.genotype, result.history[-1]["width"], result.history[-1]["depth"])
+
+and from a shell: ``nascourse search --preset tiny --out runs/first``. The lessons in ``lessons/``
+walk through the papers behind each module.
+
+The names below are imported on first use, so ``import nascourse`` (and ``nascourse --help``)
+does not load PyTorch until something needs it. (The function ``search`` is imported from its
+module, ``nascourse.search``, whose name it shares.)
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# name -> the module that defines it
+_NAMES = {
+    "get_preset": "config", "get_device": "config", "seed_everything": "config", "PRESETS": "config",
+    "load_dataset": "data", "search_split": "data", "DeviceLoader": "data",
+    "DARTS_OPS": "ops", "NB201_OPS": "ops",
+    "Genotype": "genotypes", "DARTS_V1": "genotypes", "DARTS_V2": "genotypes", "genotype_from_str": "genotypes",
+    "genotype_to_str": "genotypes", "cell_width_depth": "genotypes", "widest_shallowest": "genotypes",
+    "nb201_parse": "genotypes", "nb201_format": "genotypes",
+    "DartsSupernet": "supernet", "NB201Supernet": "supernet",
+    "hypergradient": "hypergrad",
+    "make_config": "history", "SearchResult": "history",
+    "SearchInterrupted": "search",
+    "DartsNetwork": "network", "NB201Network": "network",
+}
+_MODULES = ("config", "data", "ops", "genotypes", "bench", "bench_analysis", "supernet", "fast", "hypergrad",
+            "history", "search", "runs", "network", "plot", "alphaplot", "widgets", "stepcheck", "cli")
+
+__all__ = ["__version__", *_NAMES]
+
+
+def __getattr__(name: str):
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nascourse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NAMES) | set(_MODULES))

@@ -2,55 +2,105 @@
 
     nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws]
                      [--preset tiny|colab|paper] [--epochs N] [--seed S] [--out DIR]
+                     [--resume | --overwrite] [--fast] [--device DEV] [--quiet]
 
 runs a search with a progress bar, prints the final genotype with its width and depth, and
-writes ``DIR/result.json`` (with the supernet's weights and a checkpoint), a drawing of the cell
-(``cell.png``) and a heatmap of alpha over the epochs (``alpha.png``). ``--resume`` continues an
-interrupted search in DIR. Lesson 00 runs the same search from Python.
+writes into DIR: ``result.json`` (settings and per-epoch history), ``supernet.pt`` (weights),
+``checkpoint.pt`` (everything needed to resume), ``cell.png`` (the derived cell) and
+``alpha.png`` (softmax(alpha) over the epochs). A DIR that already holds a run is refused unless
+``--resume`` continues it or ``--overwrite`` replaces it. Ctrl-C stops after the current step
+and writes a checkpoint. Lesson 00 runs the same search from Python.
+
+Nothing heavy is imported before the arguments are parsed: ``--help`` and ``--version`` answer at
+once, without loading PyTorch.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 
-from .config import PRESET_NAMES
-from .history import METHODS, SPACES
+from . import __version__
+
+# The same names as config.PRESET_NAMES, history.SPACES and history.METHODS (a test checks),
+# written out so that parsing the command line does not import torch.
+PRESETS = ("tiny", "colab", "paper")
+SPACES = ("darts", "nb201")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nascourse", description="Differentiable architecture search, for learning.")
+    parser.add_argument("--version", action="version", version=f"nascourse {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("search", help="run an architecture search and save its result",
                        description="Run an architecture search and save its result.")
     s.add_argument("--space", default="darts", choices=SPACES, help="search space (default: darts)")
     s.add_argument("--method", default="darts1", choices=METHODS, help="search method (default: darts1)")
-    s.add_argument("--preset", default=None, choices=PRESET_NAMES,
+    s.add_argument("--preset", default=None, choices=PRESETS,
                    help="sizes and budget (default: $NASCOURSE_PRESET, else tiny on a CPU, colab on a GPU)")
     s.add_argument("--epochs", type=int, default=None, help="search epochs (default: the preset's)")
     s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     s.add_argument("--device", default=None, help="cpu, cuda, ... (default: $NASCOURSE_DEVICE, else CUDA if present)")
     s.add_argument("--out", default=None, help="output folder (default: runs/SPACE-METHOD-PRESET-seedS)")
-    s.add_argument("--resume", action="store_true", help="continue the interrupted search in --out")
+    again = s.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the interrupted search in --out (same options as the first time)")
+    again.add_argument("--overwrite", action="store_true", help="replace the search already in --out")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--fast", action="store_true",
-                   help="fast supernet forward, same mathematics (darts1, darts2, idarts on the darts space)")
+                   help="fast supernet forward: the same mathematics in fewer kernels, float32 rounding differs "
+                        "(darts1, darts2, idarts on the darts space)")
     return parser
+
+
+# Library errors name their fixes in Python's words; the command line says them in its own.
+_CLI_WORDS = [
+    (r"\bresume=True\b", "--resume"),
+    (r"\boverwrite=True\b", "--overwrite"),
+    (r"\bwith fast=False\b", "without --fast"),
+    (r"\bfast=True\b", "--fast"),
+    (r"\bdevice='([^']*)'", r"--device \1"),
+    (r"\bout=FOLDER\b", "--out FOLDER"),
+    (r"\bout=(['\"])(.*?)\1", r"--out \2"),
+    (r"\banother out folder\b", "another --out folder"),
+    (r"\bepochs must\b", "--epochs must"),
+    (r"\bseed must\b", "--seed must"),
+]
+
+
+def cli_words(message: str) -> str:
+    """A library error message with its Python fixes (``resume=True``) turned into options (``--resume``)."""
+    for pattern, replacement in _CLI_WORDS:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
+def _command(args: argparse.Namespace, preset: str, out: str, resume: bool) -> str:
+    """The command line that repeats this search, e.g. to resume it."""
+    words = ["nascourse search", f"--space {args.space}", f"--method {args.method}", f"--preset {preset}",
+             f"--seed {args.seed}"]
+    words += [f"--epochs {args.epochs}"] if args.epochs is not None else []
+    words += ["--fast"] if args.fast else []
+    words += [f"--out {out}"] + (["--resume"] if resume else [])
+    return " ".join(words)
 
 
 def run_search(args: argparse.Namespace) -> int:
     # imported here so that `nascourse --help` answers at once
-    from . import plot
+    from . import bench, plot
     from .config import get_preset
-    from .genotypes import genotype_from_str
     from .history import make_config
     from .ops import DARTS_OPS, NB201_OPS
-    from .search import search
+    from .search import SearchInterrupted, search
 
     if args.epochs is not None and args.epochs < 1:
-        raise SystemExit(f"nascourse search: --epochs must be at least 1, got {args.epochs}")
+        raise SystemExit(f"nascourse search: error: --epochs must be at least 1, got {args.epochs}")
+    if args.seed < 0:
+        raise SystemExit(f"nascourse search: error: --seed must be 0 or more, got {args.seed}")
     preset = get_preset(args.preset, args.device)
     overrides = {} if args.epochs is None else {"epochs": args.epochs}
     config = make_config(args.method, args.space, preset, **overrides)
@@ -58,26 +108,37 @@ def run_search(args: argparse.Namespace) -> int:
     print(f"{args.method} search on the {args.space} space, preset {preset.name}, {config.epochs} epochs, "
           f"seed {args.seed} -> {out}")
     start = time.perf_counter()
-    result = search(config, seed=args.seed, device=args.device, out=out, resume=args.resume,
-                    progress=not args.quiet, fast=args.fast)
+    try:
+        result = search(config, seed=args.seed, device=args.device, out=out, resume=args.resume,
+                        overwrite=args.overwrite, progress=not args.quiet, fast=args.fast)
+    except SearchInterrupted as stopped:
+        print(f"\n{cli_words(str(stopped).split(';')[0])}; checkpoint written to {out}. Continue with:\n  "
+              f"{_command(args, preset.name, out, resume=True)}", file=sys.stderr)
+        return 130
     last = result.history[-1]
     print(f"finished in {time.perf_counter() - start:.1f} s; validation accuracy of the supernet "
           f"{100 * last['val_acc']:.1f}%")
-    print(f"genotype: {result.genotype}")
+    print(f"genotype: {result.genotype_str}")
+    title = f"{args.method}, seed {args.seed}, epoch {last['epoch']}"
     if args.space == "darts":
-        print(f"normal cell: width {last['width']:g}c, depth {last['depth']}")
-        fig = plot.draw_genotype(genotype_from_str(result.genotype), title=f"{args.method} (seed {args.seed})")
-        ops = DARTS_OPS
+        print(f"normal cell: width {last['width']:g}c, depth {last['depth']} (width: how much of the nodes reads "
+              "the cell's inputs, in units of c; depth: edges on the longest path)")
+        fig = plot.draw_genotype(result.genotype, title=title)
+        ops, cells = DARTS_OPS, ("normal", "reduction")
     else:
         print(f"skip connections: {last['skip_connect']} of 6 edges")
-        fig = plot.draw_nb201_cell(result.genotype, title=f"{args.method} (seed {args.seed})").figure
-        ops = NB201_OPS
+        best, skips = bench.best("cifar10"), bench.lookup(["skip_connect"] * 6)
+        print(f"NAS-Bench-201's measured CIFAR-10 test accuracy of this cell: {last['bench_cifar10_200']:.2f}% "
+              f"after 200 epochs of training, {last['bench_cifar10_12']:.2f}% after 12 (the best of the "
+              f"{bench.N_CELLS:,} cells: {best.cifar10:.2f}%; all skip connections: {skips.cifar10:.2f}%)")
+        fig = plot.draw_nb201_cell(result.genotype, title=title).figure
+        ops, cells = NB201_OPS, ("cell",)
     plot.save_figure(fig, os.path.join(out, "cell.png"))
-    alphas = [h["alpha"][0] for h in result.history]  # the normal cell's (or the NB201 cell's) weights
-    fig = plot.alpha_over_epochs(alphas, ops, title="softmax(α) of the normal cell, mean over edges"
-                                 if args.space == "darts" else "softmax(α), mean over edges")
+    alphas = [[h["alpha"][i] for h in result.history] for i in range(len(cells))]  # per cell: epochs of (E, |O|)
+    fig = plot.alpha_over_epochs_cells(alphas, ops, cell_names=cells, title=f"softmax(α) over the epochs, "
+                                       f"mean over edges ({args.method}, seed {args.seed})")
     plot.save_figure(fig, os.path.join(out, "alpha.png"))
-    print(f"wrote {os.path.join(out, 'result.json')}, cell.png and alpha.png")
+    print(f"wrote {os.path.join(out, 'result.json')}, supernet.pt, checkpoint.pt, cell.png and alpha.png")
     return 0
 
 
@@ -86,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "search":
             return run_search(args)
-    except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
-        print(f"nascourse {args.command}: error: {e}", file=sys.stderr)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
+        print(f"nascourse {args.command}: error: {cli_words(str(e))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the search loop
+        print(f"\nnascourse {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 1
 
 

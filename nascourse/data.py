@@ -3,15 +3,18 @@
 A NAS search spends its time on many small batches, so the data must never be the bottleneck.
 As in airbench, the whole dataset lives on the device as one uint8 tensor (CIFAR-10 training
 set: 50,000 x 3 x 32 x 32 bytes = 147 MiB) and random crop, flip and normalisation run there on
-whole batches, without DataLoader workers. DARTS (Liu et al. 2019; spec 3.2) trains the weights
-w on the first half of the training set and the architecture alpha on the second half
-(:func:`search_split`).
+whole batches, without DataLoader workers. DARTS (Liu et al., ICLR 2019, appendix A.1.1) trains
+the weights w on one half of the training set and the architecture alpha on the other, held-out
+half (:func:`search_split`).
 
 :func:`load_dataset` looks in the data root (``$NASCOURSE_DATA``) for, in order: the cache
 ``<name>.npz``; the official python archive; an image-folder copy (``cifar10-jpg.tar.xz``, how
 offline machines get CIFAR-10); else it downloads the official archive. Archives are read member
 by member straight from the tar stream, never extracted, and every file is written under a
-temporary name and then renamed, so a failed run leaves nothing half-written.
+temporary name and then renamed, so a failed run leaves nothing half-written. Files get the
+permissions the umask gives (usually 0644), so a shared cache on a class server is readable by all.
+The first load decodes the source once (about 20 s for CIFAR-10's 60,000 images): it says so on
+stderr and shows a progress bar (off with ``TQDM_DISABLE=1``); later loads read the cache.
 
 Used by every lesson that searches or trains a network: they get their batches here.
 """
@@ -26,6 +29,7 @@ import os
 import pathlib
 import pickle
 import posixpath
+import sys
 import tarfile
 import tempfile
 import urllib.request
@@ -37,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import Preset, data_root, get_device, get_preset
+from .runs import _umask, atomic_write
 
 URLS = {
     "cifar10": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
@@ -90,10 +95,40 @@ def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float,
 
 # ---------------------------------------------------------------- reading archives and folders
 
+def _progress(**kwargs):
+    """A tqdm.auto bar (a widget in notebooks, text on stderr elsewhere); TQDM_DISABLE=1 turns it off."""
+    from tqdm.auto import tqdm
+
+    return tqdm(leave=False, **kwargs)
+
+
+def _announce(what: str, source: str, cache: str) -> None:
+    """One line on stderr before the slow first decode: what, from where, into which cache, and that it is once."""
+    print(f"nascourse: decoding {what} from {source} into the cache {cache}; this happens once, later loads "
+          "read the cache", file=sys.stderr, flush=True)
+
+
+class _Counted:
+    """A read-only file that advances a progress bar by the bytes read (the tar stream's progress)."""
+
+    def __init__(self, f, bar):
+        self.f, self.bar = f, bar
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.f.read(size)
+        self.bar.update(len(block))
+        return block
+
+
 @contextlib.contextmanager
 def _temporary(folder: str, suffix: str):
-    """A temporary file name in ``folder``, deleted on exit unless the caller renamed it away."""
+    """A temporary file name in ``folder``, deleted on exit unless the caller renamed it away.
+
+    It has the permissions ``open`` would give (0666 less the umask), not mkstemp's 0600, so the
+    file it becomes is readable by the others who share the data folder.
+    """
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     try:
         yield tmp
@@ -110,7 +145,9 @@ def _read_tar(path: str, wanted) -> dict[str, bytes]:
     """
     out = {}
     try:
-        with tarfile.open(path, "r|*") as tar:  # stream mode: sequential reads, any compression
+        with open(path, "rb") as raw, _progress(total=os.path.getsize(path), unit="B", unit_scale=True,
+                                                desc=f"reading {os.path.basename(path)}") as bar, \
+                tarfile.open(fileobj=_Counted(raw, bar), mode="r|*") as tar:  # stream mode: any compression
             for m in tar:
                 escapes = m.name.startswith(("/", "\\")) or ".." in m.name.replace("\\", "/").split("/")
                 if escapes or not (m.isfile() or m.isdir()):
@@ -138,8 +175,9 @@ def _read_official(path: str, name: str) -> dict:
     load = lambda f: pickle.loads(files[f"{folder}/{f}"], encoding="bytes")  # noqa: E731
     try:
         out = {"classes": [c.decode() for c in load(meta)[names_key]]}
+        loaded = {b: load(b) for b in _progress(iterable=train + test, unit="batch", desc="decoding batches")}
         for split, batches in (("train", train), ("test", test)):
-            ds = [load(b) for b in batches]
+            ds = [loaded[b] for b in batches]
             # a row of b'data' is 3072 bytes: the R plane, then G, then B, each 32x32 row-major
             x = np.concatenate([np.asarray(d[b"data"], np.uint8) for d in ds])  # (N, 3072)
             out[f"{split}_images"] = x.reshape(-1, 3, 32, 32)
@@ -173,23 +211,26 @@ def _read_image_folder(path: str) -> dict:
         raise RuntimeError(f"{path} is not an image folder: expected train/<class>/<image> and test/<class>/"
                            "<image> (same classes), at the top or inside one wrapping folder.")
     out, first = {"classes": classes}, None
-    for split, items in found.items():
-        x = []
-        for _, rel in items:
-            try:
-                x.append(np.asarray(Image.open(io.BytesIO(read(rel))).convert("RGB")))  # (H, W, 3)
-            except Exception as e:
-                raise RuntimeError(f"cannot decode image {rel} in {path}: {e}") from e
-            first = first or (rel, x[-1].shape)
-            if x[-1].shape != first[1]:
-                (h, w, _), (h0, w0, _) = x[-1].shape, first[1]
-                raise RuntimeError(f"image {rel} in {path} is {w}x{h} but {first[0]} is {w0}x{h0}: "
-                                   "all images must have the same size; resize them first.")
-        # Folders hold images class by class; shuffle once with a fixed seed so that index order
-        # is class-mixed like the official batches (DARTS splits the training set by index).
-        order = np.random.default_rng(0).permutation(len(x))
-        out[f"{split}_images"] = np.stack(x)[order].transpose(0, 3, 1, 2).copy()  # (N, 3, H, W)
-        out[f"{split}_labels"] = np.array([classes.index(c) for c, _ in items], np.int64)[order]
+    bar = _progress(total=len(found["train"]) + len(found["test"]), unit="img", desc="decoding images")
+    with bar:
+        for split, items in found.items():
+            x = []
+            for _, rel in items:
+                try:
+                    x.append(np.asarray(Image.open(io.BytesIO(read(rel))).convert("RGB")))  # (H, W, 3)
+                except Exception as e:
+                    raise RuntimeError(f"cannot decode image {rel} in {path}: {e}") from e
+                first = first or (rel, x[-1].shape)
+                if x[-1].shape != first[1]:
+                    (h, w, _), (h0, w0, _) = x[-1].shape, first[1]
+                    raise RuntimeError(f"image {rel} in {path} is {w}x{h} but {first[0]} is {w0}x{h0}: "
+                                       "all images must have the same size; resize them first.")
+                bar.update()
+            # Folders hold images class by class; shuffle once with a fixed seed so that index order
+            # is class-mixed like the official batches (DARTS splits the training set by index).
+            order = np.random.default_rng(0).permutation(len(x))
+            out[f"{split}_images"] = np.stack(x)[order].transpose(0, 3, 1, 2).copy()  # (N, 3, H, W)
+            out[f"{split}_labels"] = np.array([classes.index(c) for c, _ in items], np.int64)[order]
     return dict(out, source=f"image folder {os.path.abspath(path)}")
 
 
@@ -217,12 +258,10 @@ def _read_cache(path: str, source: str | None = None) -> dict | None:
 
 
 def _write_cache(path: str, a: dict) -> None:
-    """Save the arrays to ``path`` atomically: a temporary file in the same folder, then rename."""
+    """Save the arrays to ``path`` atomically (a temporary file, then rename), with the umask's permissions."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with _temporary(os.path.dirname(path), ".npz") as tmp:
-        np.savez(tmp, version=_CACHE_VERSION, classes=np.array(a["classes"]), source=np.array(a["source"]),
-                 **{k: a[k] for k in _ARRAYS})
-        os.replace(tmp, path)
+    atomic_write(path, lambda f: np.savez(f, version=_CACHE_VERSION, classes=np.array(a["classes"]),
+                                          source=np.array(a["source"]), **{k: a[k] for k in _ARRAYS}))
 
 
 def _download(url: str, md5: str, path: str) -> None:
@@ -249,12 +288,15 @@ def _load_cifar(name: str, root: str, download: bool) -> dict:
         return a
     archive = os.path.join(root, os.path.basename(URLS[name]))
     copies = [os.path.join(root, f"{name}-jpg.tar.xz"), os.path.join(root, f"{name}-jpg")]
+    what = name.upper().replace("CIFAR", "CIFAR-")
     if os.path.isfile(archive):
         if (digest := hashlib.md5(pathlib.Path(archive).read_bytes()).hexdigest()) != MD5[name]:
             raise RuntimeError(f"{archive} has md5 {digest}, expected {MD5[name]}: it is corrupt or "
                                "incomplete. Delete it; it will be downloaded again.")
+        _announce(what, archive, cache)
         a = _read_official(archive, name)
     elif copy := next((c for c in copies if os.path.exists(c)), None):
+        _announce(what, copy, cache)
         a = _read_image_folder(copy)
     else:
         looked = (f"{name}.npz (cache), {os.path.basename(archive)} (official archive) or "
@@ -269,6 +311,7 @@ def _load_cifar(name: str, root: str, download: bool) -> dict:
             except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, resets, short reads
                 raise FileNotFoundError(f"{name} not found in {root}: looked for {looked}; downloading "
                                         f"{URLS[name]} failed ({e}). {fix}") from e
+            _announce(what, f"{URLS[name]} (downloaded to {archive})", cache)
             a = _read_official(tmp, name)  # parse before renaming: a bad archive never lands in root
             os.replace(tmp, archive)
     _write_cache(cache, a)
@@ -291,6 +334,7 @@ def load_dataset(name: str = "cifar10", root: str | None = None, download: bool 
             name = name.removesuffix(suffix)
         cache = os.path.join(root, f"folder-{name}-{hashlib.sha1(path.encode()).hexdigest()[:8]}.npz")
         if (a := _read_cache(cache, source=f"image folder {path}")) is None:
+            _announce(f"the images of {name}", path, cache)
             _write_cache(cache, a := _read_image_folder(path))
     else:
         raise ValueError(f"unknown dataset {name!r}: use 'cifar10', 'cifar100', or the path of an image folder "
@@ -317,7 +361,7 @@ class DeviceLoader:
     each epoch is a fresh permutation, so every image appears exactly once. All random numbers
     (permutation, crop offsets, flips) are drawn for the whole epoch at its start from the
     loader's own CPU generator: batches are the same on CPU and CUDA, and :meth:`state_dict`
-    resumes a run exactly at an epoch boundary.
+    resumes a run exactly, between epochs or in the middle of one.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
@@ -339,6 +383,9 @@ class DeviceLoader:
         self.batch_size, self.augment, self.shuffle, self.drop_last = batch_size, augment, shuffle, drop_last
         self.padding, self.seed, self.epoch = padding, seed, 0
         self.generator = torch.Generator().manual_seed(seed)
+        # where the latest epoch started (generator state before its draws) and how many batches
+        # it has given, so that a checkpoint taken mid-epoch resumes at the next batch
+        self._start_state, self._position, self._resume_at = None, 0, None
         # (x/255 - mean)/std = x * scale - shift, scale = 1/(255 std), shift = mean/std; (1, 3, 1, 1)
         m, s = torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
         self.scale = (1 / (255 * s)).view(1, 3, 1, 1).to(self.device)
@@ -350,25 +397,40 @@ class DeviceLoader:
 
     def __iter__(self):
         n, g, p = len(self.labels), self.generator, self.padding
-        self.epoch += 1
+        first = 0
+        if self._resume_at is not None:  # replay the interrupted epoch's draws, continue after its last batch
+            first, self._resume_at = self._resume_at, None
+        else:
+            self.epoch += 1
+        self._start_state, self._position = g.get_state(), first
         order = (torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)).to(self.device)
         if self.augment:  # per image: crop offsets (top, left) in [0, 2p], p = centred; flip w.p. 1/2
             offsets = torch.randint(0, 2 * p + 1, (n, 2), generator=g).to(self.device)
             flips = (torch.rand(n, generator=g) < 0.5).to(self.device)
-        for i in range(len(self)):
+        for i in range(first, len(self)):
             s = slice(i * self.batch_size, (i + 1) * self.batch_size)
             x = self.images[order[s]]  # (B, 3, H, W) uint8
             if self.augment:
                 x = crop_flip(x, offsets[s], flips[s], p)
+            self._position = i + 1
             yield x.float() * self.scale - self.shift, self.labels[order[s]]
 
     def state_dict(self) -> dict:
-        """The generator state and epoch count; loading them continues with the next epoch."""
-        return {"epoch": self.epoch, "generator": self.generator.get_state(), "seed": self.seed}
+        """Where the loader is: loading it continues with the very next batch.
+
+        Between epochs: the generator state and epoch count. In the middle of an epoch: the
+        generator state from before that epoch's draws and the number of batches given
+        (``position``); the next iteration after loading redraws the same epoch and skips them.
+        """
+        if 0 < self._position < len(self):
+            return {"epoch": self.epoch, "generator": self._start_state, "seed": self.seed, "position": self._position}
+        return {"epoch": self.epoch, "generator": self.generator.get_state(), "seed": self.seed, "position": 0}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.seed = int(state["epoch"]), state["seed"]
+        self.epoch, self.seed = int(state["epoch"]), int(state["seed"])
         self.generator.set_state(state["generator"])
+        self._position = 0
+        self._resume_at = int(state.get("position", 0)) or None
 
 
 def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor, padding: int) -> torch.Tensor:

@@ -1,30 +1,35 @@
 """What a search is and what it did: its configuration, its per-epoch history, and checkpoints.
 
-A search is described by a frozen configuration whose defaults are the paper's (spec 3.5, 3.7,
-4.4), with the presets as named constructors::
+A search is described by a frozen configuration whose defaults are the papers' (DARTS: Liu et al.,
+ICLR 2019, section 3.1.1; GDAS: Dong & Yang, CVPR 2019; iDARTS: Zhang et al., ICML 2021; their
+NAS-Bench-201 settings: Dong & Yang, ICLR 2020, section 5), with the presets as named constructors::
 
     config = make_config("darts2", space="darts", preset="tiny")
 
 and it returns a ``SearchResult``: the configuration, one record per epoch (softmax(alpha), the
-derived genotype, its width and depth, losses, accuracies, the hypergradient norm, seconds),
-and the final genotype. Results are data: ``result.save(folder)`` writes ``result.json`` and the
-supernet's weights, ``SearchResult.load(folder)`` reads them back, so a lesson can show a long
-GPU run beside a live tiny one. ``save_checkpoint`` / ``load_checkpoint`` add the optimisers'
-and data loaders' states, so that a search resumed from a checkpoint continues exactly.
+derived genotype, its width and depth, losses, accuracies, the hypergradient norm, seconds; on
+NAS-Bench-201 also the derived cell's real accuracy, looked up in ``bench``), and the final
+genotype. Results are data: ``result.save(folder)`` writes ``result.json`` and the supernet's
+weights, ``SearchResult.load(folder)`` reads them back, so a lesson can show a long GPU run beside
+a live tiny one. ``save_checkpoint`` / ``read_checkpoint`` / ``restore_checkpoint``
+add the optimisers' and data loaders' states, so that a search resumed from a checkpoint, taken
+between epochs or in the middle of one, continues exactly. The run folder's rules (never overwrite
+a run unasked, never mix two) are ``runs.py``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import torch
 
 from .config import get_preset
-from .genotypes import cell_width_depth, genotype_to_str
+from .genotypes import Genotype, cell_width_depth, genotype_from_str, genotype_to_str, nb201_parse
+from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, save_checkpoint_file, settings_diff
 
 SPACES = ("darts", "nb201")
 METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws")
@@ -32,7 +37,7 @@ METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws")
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Settings every search shares; defaults are DARTS's on CIFAR-10 (spec 3.5)."""
+    """Settings every search shares; defaults are DARTS's on CIFAR-10 (Liu et al. 2019, section 3.1.1)."""
 
     method: str = "darts1"
     space: str = "darts"  # "darts" or "nb201"
@@ -53,6 +58,25 @@ class SearchConfig:
     a_betas: tuple[float, float] = (0.5, 0.999)
     a_weight_decay: float = 1e-3
 
+    def __post_init__(self):
+        """Refuse settings no search can run with, naming the setting and what it accepts."""
+        if self.method not in CONFIGS:
+            raise ValueError(f"unknown search method {self.method!r}: choose one of {', '.join(METHODS)}")
+        if self.space not in SPACES:
+            raise ValueError(f"unknown search space {self.space!r}: choose one of {', '.join(SPACES)}")
+        for name in ("epochs", "batch_size", "C", "layers", "N", "image_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {v!r}")
+        if self.search_images is not None and (not isinstance(self.search_images, int) or self.search_images < 2):
+            raise ValueError(f"search_images must be None (all images) or at least 2, got {self.search_images!r}")
+        for name in ("w_lr", "w_lr_min", "a_lr", "grad_clip", "w_momentum", "w_weight_decay", "a_weight_decay"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        if self.w_lr == 0 or self.a_lr == 0:
+            raise ValueError(f"w_lr and a_lr must be above 0, got w_lr={self.w_lr!r}, a_lr={self.a_lr!r}")
+
 
 @dataclass(frozen=True)
 class DartsConfig(SearchConfig):
@@ -63,7 +87,8 @@ class DartsConfig(SearchConfig):
 
 @dataclass(frozen=True)
 class IDartsConfig(SearchConfig):
-    """iDARTS (spec 4.3-4.4): T weight steps, then a K-term Neumann hypergradient, gamma = weight lr."""
+    """iDARTS (Zhang et al. 2021, Algorithm 1): T weight steps, then a K-term Neumann hypergradient,
+    gamma = the weight lr."""
 
     method: str = "idarts"
     K: int = 2  # Neumann terms beyond the first, as the official code
@@ -73,7 +98,7 @@ class IDartsConfig(SearchConfig):
 
 @dataclass(frozen=True)
 class GdasConfig(SearchConfig):
-    """GDAS (spec 3.7): one Gumbel-max sampled operation per edge, tau from 10 down to 0.1."""
+    """GDAS (Dong & Yang, CVPR 2019): one Gumbel-max sampled operation per edge, tau from 10 down to 0.1."""
 
     method: str = "gdas"
     tau_max: float = 10.0
@@ -92,7 +117,8 @@ class RswsConfig(SearchConfig):
 CONFIGS = {"darts1": DartsConfig, "darts2": DartsConfig, "idarts": IDartsConfig, "gdas": GdasConfig,
            "rsws": RswsConfig}
 
-# Paper settings that differ from DARTS's (spec 3.5, 3.7, 4.4).
+# Paper settings that differ from DARTS's: NAS-Bench-201's re-runs of DARTS and GDAS (Dong & Yang,
+# ICLR 2020, section 5 and their AutoDL code) and iDARTS's NAS-Bench-201 setting (Zhang et al. 2021).
 PAPER = {
     ("darts1", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # AutoDL's NB201 DARTS
     ("darts2", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),
@@ -134,8 +160,11 @@ def make_config(method: str = "darts1", space: str = "darts", preset=None, **ove
 
 
 def config_from_dict(d: dict) -> SearchConfig:
+    """The configuration saved by ``dataclasses.asdict`` (in ``result.json`` or a checkpoint)."""
     d = dict(d)
     d["a_betas"] = tuple(d["a_betas"])
+    if d.get("method") not in CONFIGS:
+        raise ValueError(f"unknown search method {d.get('method')!r} in a saved configuration")
     return CONFIGS[d["method"]](**d)
 
 
@@ -150,26 +179,37 @@ class SearchResult:
     supernet: torch.nn.Module | None = None
 
     @property
-    def genotype(self) -> str:
-        """The final genotype: DARTS's ``Genotype(...)`` form, or a NAS-Bench-201 string."""
+    def genotype(self) -> Genotype | list[str] | None:
+        """The final architecture: a ``Genotype`` (DARTS space) or NAS-Bench-201's 6 operation names.
+
+        Every function of nascourse that takes one also takes its string form, ``genotype_str``.
+        """
+        if not self.history:
+            return None
+        s = self.genotype_str
+        return genotype_from_str(s) if self.config.space == "darts" else nb201_parse(s)
+
+    @property
+    def genotype_str(self) -> str:
+        """The final genotype as text: ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``."""
         return self.history[-1]["genotype"] if self.history else ""
 
     def series(self, key: str) -> list:
         """One history field over the epochs, e.g. ``result.series("val_acc")``."""
+        if self.history and key not in self.history[0]:
+            raise KeyError(f"no {key!r} in this search's history; its fields are {', '.join(self.history[0])}")
         return [h[key] for h in self.history]
 
     def to_dict(self) -> dict:
         return {"config": dataclasses.asdict(self.config), "seed": self.seed, "device": self.device,
-                "genotype": self.genotype, "history": self.history}
+                "genotype": self.genotype_str, "history": self.history}
 
     def save(self, folder: str) -> None:
         """Write ``result.json`` (and ``supernet.pt`` when a supernet is attached) atomically."""
         os.makedirs(folder, exist_ok=True)
-        _atomic_write(os.path.join(folder, "result.json"),
-                      lambda f: f.write(json.dumps(self.to_dict(), indent=1).encode()))
+        atomic_write(os.path.join(folder, "result.json"), lambda f: f.write(json.dumps(self.to_dict(), indent=1).encode()))
         if self.supernet is not None:
-            _atomic_write(os.path.join(folder, "supernet.pt"),
-                          lambda f: torch.save(self.supernet.state_dict(), f))
+            atomic_write(os.path.join(folder, "supernet.pt"), lambda f: torch.save(self.supernet.state_dict(), f))
 
     @classmethod
     def load(cls, folder: str, with_supernet: bool = False, device=None) -> "SearchResult":
@@ -177,16 +217,38 @@ class SearchResult:
         path = os.path.join(folder, "result.json")
         if not os.path.exists(path):
             raise FileNotFoundError(f"no search result at {path}: run `nascourse search --out {folder}` first")
-        with open(path) as f:
-            d = json.load(f)
-        result = cls(config=config_from_dict(d["config"]), seed=d["seed"], device=d["device"],
-                     history=d["history"])
+        try:
+            with open(path) as f:
+                d = json.load(f)
+            result = cls(config=config_from_dict(d["config"]), seed=d["seed"], device=d["device"],
+                         history=d["history"])
+            if result.config.space == "nb201":  # results saved before the look-up was recorded get it now
+                for h in result.history:
+                    if "bench_cifar10_200" not in h:
+                        h.update(ground_truth(h["genotype"]))
+        except (ValueError, KeyError, TypeError) as e:
+            raise RunFolderError(f"{path} is not a readable search result ({type(e).__name__}: {e}); "
+                                 "run the search again with overwrite=True") from None
         if with_supernet:
             from .search import build_supernet  # search imports this module
             result.supernet = build_supernet(result.config)
-            state = torch.load(os.path.join(folder, "supernet.pt"), map_location=device or "cpu")
-            result.supernet.load_state_dict(state)
+            weights = os.path.join(folder, "supernet.pt")
+            try:
+                state = torch.load(weights, map_location=device or "cpu", weights_only=True)
+                result.supernet.load_state_dict(state)
+            except Exception as e:
+                raise RunFolderError(f"cannot load the supernet's weights from {weights} ({type(e).__name__}); "
+                                     "load the result without with_supernet, or run the search again") from None
         return result
+
+
+def ground_truth(cell) -> dict:
+    """NAS-Bench-201's measured CIFAR-10 test accuracy (%) of ``cell``: after its full 200-epoch
+    training (``bench_cifar10_200``) and after the benchmark's 12-epoch schedule (``bench_cifar10_12``)."""
+    from . import bench
+
+    record = bench.lookup(cell)
+    return {"bench_cifar10_200": record.cifar10, "bench_cifar10_12": record.cifar10_test12}
 
 
 def epoch_record(supernet, epoch: int, stats: dict, seconds: float, weights=None) -> dict:
@@ -201,56 +263,65 @@ def epoch_record(supernet, epoch: int, stats: dict, seconds: float, weights=None
         record.update(genotype=genotype_to_str(genotype), width=width, depth=depth, skip_connect=skips)
     else:
         record.update(genotype=genotype, width=None, depth=None, skip_connect=genotype.count("skip_connect"))
+        record.update(ground_truth(genotype))
     record["alpha"] = [[[round(float(v), 6) for v in row] for row in p.detach().cpu()] for p in probs]
     record.update({k: round(float(v), 6) for k, v in stats.items()})
     record["seconds"] = round(seconds, 3)
     return record
 
 
-def _atomic_write(path: str, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+# ---------------------------------------------------------------- checkpoints
 
+def save_checkpoint(folder, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler,
+                    partial: dict | None = None) -> None:
+    """``result.json``, ``supernet.pt`` and ``checkpoint.pt``: everything needed to resume.
 
-def save_checkpoint(folder, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler) -> None:
-    """``result.json``, ``supernet.pt`` and ``checkpoint.pt`` (everything needed to resume)."""
+    ``partial`` describes an epoch in progress (a search stopped mid-epoch): the steps done, the
+    running sums of its statistics and the seconds spent; the loaders' states hold their positions.
+    """
     result.supernet = supernet
     result.save(folder)
-    state = {"epochs_done": len(result.history), "config": dataclasses.asdict(result.config),
+    state = {"epochs_done": len(result.history), "config": dataclasses.asdict(result.config), "seed": result.seed,
              "supernet": supernet.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
              "train_loader": train_loader.state_dict(), "val_loader": val_loader.state_dict(),
-             "sampler": sampler.get_state()}
-    _atomic_write(os.path.join(folder, "checkpoint.pt"), lambda f: torch.save(state, f))
+             "sampler": sampler.get_state(), "partial": partial or {}}
+    save_checkpoint_file(os.path.join(folder, CHECKPOINT), state)
 
 
-def load_checkpoint(folder, config, supernet, w_opt, a_opt, train_loader, val_loader, sampler) -> SearchResult:
-    """Restore every state saved by :func:`save_checkpoint`; returns the result so far."""
-    path = os.path.join(folder, "checkpoint.pt")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no checkpoint at {path}: start the search without resume")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    saved = state["config"]
-    mine = dataclasses.asdict(config)
-    diff = {k: (saved.get(k), v) for k, v in mine.items() if k != "epochs" and saved.get(k) != v
-            and not (isinstance(v, tuple) and tuple(saved.get(k)) == v)}
+CHECKPOINT_KEYS = ("epochs_done", "config", "seed", "supernet", "w_opt", "a_opt", "train_loader", "val_loader",
+                   "sampler", "partial")
+
+
+def read_checkpoint(folder: str, config: SearchConfig, seed: int) -> dict:
+    """The checkpoint in ``folder``, refused unless it was made with this seed and every setting of ``config``."""
+    path = os.path.join(folder, CHECKPOINT)
+    state = load_checkpoint_file(path, CHECKPOINT_KEYS)
+    saved = {**state["config"], "seed": state["seed"]}
+    diff = settings_diff(saved, {**dataclasses.asdict(config), "seed": seed})
     if diff:
-        raise ValueError(f"the checkpoint in {folder} was made with another configuration "
-                         f"(field: (saved, now)) {diff}: resume with the same configuration")
-    supernet.load_state_dict(state["supernet"])
-    w_opt.load_state_dict(state["w_opt"])
-    a_opt.load_state_dict(state["a_opt"])
-    train_loader.load_state_dict(state["train_loader"])
-    val_loader.load_state_dict(state["val_loader"])
-    sampler.set_state(state["sampler"])
-    result = SearchResult.load(folder)
+        raise RunFolderError(f"the search in {folder} was made with other settings, so resuming it with these would "
+                             "give a run that matches neither:\n" + "\n".join(diff)
+                             + "\nresume with the saved settings, or pass overwrite=True to start a new search there")
+    return state
+
+
+def restore_checkpoint(state: dict, folder: str, config: SearchConfig, supernet, w_opt, a_opt, train_loader,
+                       val_loader, sampler) -> tuple[SearchResult, dict]:
+    """Load every state saved by :func:`save_checkpoint`; returns the result so far and the partial epoch."""
+    try:
+        supernet.load_state_dict(state["supernet"])
+        w_opt.load_state_dict(state["w_opt"])
+        a_opt.load_state_dict(state["a_opt"])
+        train_loader.load_state_dict(state["train_loader"])
+        val_loader.load_state_dict(state["val_loader"])
+        sampler.set_state(state["sampler"])
+        result = SearchResult.load(folder)
+        done = int(state["epochs_done"])
+        if len(result.history) < done:
+            raise ValueError(f"result.json holds {len(result.history)} epochs, the checkpoint {done}")
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        raise RunFolderError(f"the checkpoint in {folder} does not fit this search ({type(e).__name__}: "
+                             f"{str(e)[:300]}); pass overwrite=True to start a new search there") from None
     result.config = config
-    result.history = result.history[: state["epochs_done"]]
-    return result
+    result.history = result.history[:done]
+    return result, dict(state["partial"])

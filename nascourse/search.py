@@ -1,6 +1,6 @@
 """Search loops: DARTS (first and second order), iDARTS, GDAS and random search with weight sharing.
 
-A differentiable search alternates two updates of one supernet (spec 3.2):
+A differentiable search alternates two updates of one supernet (DARTS, Liu et al. 2019, Algorithm 1):
 
     for each training minibatch (x_tr, y_tr), with a fresh validation minibatch (x_val, y_val):
         ARCH STEP    alpha <- Adam(alpha, hypergradient of L_val)             (search_step below)
@@ -11,8 +11,8 @@ The methods differ only in how the architecture step gets its gradient:
     darts1  first order, grad_alpha L_val(w, alpha)                          (Liu et al. 2019, eq. 5)
     darts2  one virtual SGD step, w' = w - xi grad_w L_train, then the chain rule (eqs. 6-8)
     idarts  T weight steps, then the implicit-function hypergradient with a K-term Neumann
-            series (Zhang et al. 2021; spec 4.3)
-    gdas    one operation sampled per edge by Gumbel-max, straight-through gradients (spec 3.7)
+            series (Zhang et al., ICML 2021, section 3.2)
+    gdas    one operation sampled per edge by Gumbel-max, straight-through gradients (Dong & Yang 2019)
     rsws    no architecture step: weights trained on uniformly sampled architectures, then
             sampled architectures ranked by validation accuracy with the shared weights
             (Li & Talwalkar 2019)
@@ -27,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
+import threading
 import time
 
 import torch
@@ -35,11 +37,13 @@ from tqdm.auto import tqdm
 
 from . import data as data_mod
 from .config import get_device, seed_everything
-from .history import SearchConfig, SearchResult, epoch_record, load_checkpoint, make_config, save_checkpoint
+from .history import (SearchConfig, SearchResult, epoch_record, make_config, read_checkpoint, restore_checkpoint,
+                      save_checkpoint)
 from .hypergrad import hypergradient
+from .runs import prepare_folder
 from .supernet import DartsSupernet, NB201Supernet
 
-__all__ = ["search", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
+__all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
            "gumbel_weights", "sample_path",
            "make_config", "SearchConfig", "SearchResult"]
 
@@ -52,7 +56,7 @@ def build_supernet(config: SearchConfig) -> torch.nn.Module:
 
 
 def make_optimizers(supernet, config: SearchConfig) -> tuple[torch.optim.SGD, torch.optim.Adam]:
-    """SGD on the weights w and Adam on alpha, with the config's settings (spec 3.5)."""
+    """SGD on the weights w and Adam on alpha, with the config's settings (Liu et al. 2019, section 3.1.1)."""
     w_opt = torch.optim.SGD(supernet.weight_parameters(), lr=config.w_lr, momentum=config.w_momentum,
                             weight_decay=config.w_weight_decay, nesterov=config.w_nesterov)
     a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.a_lr, betas=config.a_betas,
@@ -61,7 +65,7 @@ def make_optimizers(supernet, config: SearchConfig) -> tuple[torch.optim.SGD, to
 
 
 def cosine_lr(config: SearchConfig, epoch: int) -> float:
-    """The weight learning rate in ``epoch`` (0-based): cosine from w_lr down to w_lr_min (spec 3.5)."""
+    """The weight learning rate in ``epoch`` (0-based): cosine from w_lr down to w_lr_min, as DARTS."""
     t = epoch / config.epochs
     return config.w_lr_min + 0.5 * (config.w_lr - config.w_lr_min) * (1 + math.cos(math.pi * t))
 
@@ -124,12 +128,12 @@ def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchCo
     if config.method == "darts1":
         grads = hypergradient(train_loss, val_loss, weights, arch, "first_order", lr=lr)
     elif config.method == "darts2":
-        # xi = the current weight lr; the virtual step includes SGD's momentum and weight decay (spec 3.4)
+        # xi = the current weight lr; the virtual step includes SGD's momentum and weight decay, as DARTS's code
         buffers = [w_opt.state.get(p, {}).get("momentum_buffer") for p in weights]
         grads = hypergradient(train_loss, val_loss, weights, arch, "unrolled", lr=lr,
                               momentum_buffers=buffers, momentum=config.w_momentum,
                               weight_decay=config.w_weight_decay, mixed=config.mixed)
-    else:  # idarts: gamma = the current weight lr (spec 4.4)
+    else:  # idarts: gamma = the current weight lr, as iDARTS's code
         grads = hypergradient(train_loss, val_loss, weights, arch, "neumann", lr=lr, K=config.K,
                               mixed=config.mixed)
     a_opt.zero_grad(set_to_none=True)
@@ -140,7 +144,7 @@ def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchCo
 
 
 def gumbel_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
-    """GDAS's straight-through sample (spec 3.7): alpha (E, |O|) -> one-hot rows (E, |O|).
+    """GDAS's straight-through sample (Dong & Yang, CVPR 2019, eqs. 3-5): alpha (E, |O|) -> one-hot rows (E, |O|).
 
     index = argmax((log_softmax(alpha) + G) / tau), G ~ Gumbel(0, 1); the value is one_hot(index),
     the gradient that of softmax((log_softmax(alpha) + G) / tau). Unsampled operations get a weight
@@ -196,10 +200,10 @@ def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, l
     """
     x, y = batch
     norm = None
-    if config.method in ("darts1", "darts2"):  # arch step first, as DARTS (spec 3.2)
+    if config.method in ("darts1", "darts2"):  # arch step first, as DARTS's Algorithm 1
         norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr, forward)
         loss, acc = weight_step(supernet, w_opt, x, y, config, forward=forward)
-    elif config.method == "idarts":  # T weight steps, then the implicit arch step (spec 4.3)
+    elif config.method == "idarts":  # T weight steps, then the implicit arch step (iDARTS, Algorithm 1)
         loss, acc = weight_step(supernet, w_opt, x, y, config, forward=forward)
         if (step + 1) % config.T == 0:
             norm = search_step(supernet, w_opt, a_opt, batch, val_batch, config, lr, forward)
@@ -219,7 +223,7 @@ def batch_statistics(model: torch.nn.Module):
 
     A supernet's running statistics average over a moving mixture of operations and, after a
     few dozen steps, over too little data, so DARTS-PT scores supernets with batch statistics
-    (spec 5.2). Use under ``torch.no_grad()``.
+    (Wang et al., ICLR 2021, section 4). Use under ``torch.no_grad()``.
     """
     buffers = {k: v.clone() for k, v in model.named_buffers()}
     was_training = model.training
@@ -259,8 +263,38 @@ def rank_paths(supernet, loader, generator: torch.Generator, candidates: int, ba
     return path, accuracy
 
 
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a notebook's interrupt) during a search: it stopped after a whole step."""
+
+
+class _StopAfterStep:
+    """While active, Ctrl-C asks the search to stop once the current step is done (a second one stops
+    it at once). Outside the main thread signals cannot be caught, and Ctrl-C acts as usual."""
+
+    def __enter__(self):
+        self.requested, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _progress_disabled(progress: bool) -> bool:
+    """``progress=False``, or ``TQDM_DISABLE`` set: tqdm's notebook bar ignores the variable itself."""
+    return not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+
+
 def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, out: str | None = None,
-           resume: bool = False, progress: bool = True, fast: bool = False) -> SearchResult:
+           resume: bool = False, overwrite: bool = False, progress: bool = True, fast: bool = False) -> SearchResult:
     """Run the search that ``config`` describes and return its result with the full history.
 
     Args:
@@ -269,19 +303,34 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
         device: "cpu", "cuda", ...; default from ``config.get_device``.
         dataset: a ``data.Dataset``; default CIFAR-10 from ``load_dataset``.
         out: a folder; if given, ``result.json`` and ``checkpoint.pt`` are written there after
-            every epoch (atomically), so that an interrupted search can be resumed.
-        resume: continue from ``out/checkpoint.pt``; the result is the same as an uninterrupted run.
+            every epoch (atomically), so that an interrupted search can be resumed. A folder that
+            already holds a search is refused unless ``resume`` or ``overwrite`` says what to do.
+        resume: continue the search in ``out`` from its checkpoint; refused if it was made with
+            another seed or setting. The result equals that of an uninterrupted run.
+        overwrite: replace the search in ``out`` (its files are deleted before this one starts).
         fast: compute the supernet with ``fast.FastDartsForward``: the same mathematics in fewer
-            kernels (darts1, darts2 and idarts on the DARTS space). Results agree with the plain
-            path to floating-point rounding, so a run may be resumed with the other setting.
+            kernels (darts1, darts2 and idarts on the DARTS space). Float32 rounding differs from
+            the plain path's, so a near-tie between two operations may be decided differently.
+
+    Ctrl-C (a notebook's interrupt) lets the current step finish, writes a checkpoint to ``out``
+    (mid-epoch too) and raises ``SearchInterrupted``; ``resume=True`` continues from there.
     """
+    if not isinstance(config, SearchConfig):
+        raise TypeError(f"config must be a search configuration from make_config(method, space, preset), "
+                        f"got {type(config).__name__}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     if fast and (config.space != "darts" or config.method not in ("darts1", "darts2", "idarts")):
         raise ValueError(f"fast=True covers darts1, darts2 and idarts on the DARTS space, not {config.method} on "
                          f"{config.space}: run this search with fast=False")
+    if (resume or overwrite) and out is None:
+        raise ValueError("resume=True and overwrite=True act on a run folder: pass out=FOLDER as well")
     device = get_device(device)
-    if resume and (out is None or not os.path.exists(os.path.join(out, "checkpoint.pt"))):
-        raise FileNotFoundError(f"resume=True needs the folder of an interrupted search, with its checkpoint.pt; "
-                                f"found no checkpoint in {out!r}: start the search without resume")
+    saved = None
+    if out is not None:  # before any work: a run folder is never overwritten or mixed unasked
+        prepare_folder(out, resume=resume, overwrite=overwrite)
+        if resume:
+            saved = read_checkpoint(out, config, seed)
     seed_everything(seed)  # supernet initialisation below draws from torch's global generator
     supernet = build_supernet(config).to(device)
     dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
@@ -289,63 +338,87 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
                                                      config.search_images, device, seed)
     w_opt, a_opt = make_optimizers(supernet, config)
     sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise and RSWS's paths
-    result = SearchResult(config=config, seed=seed, device=str(device))
-    if resume:
-        result = load_checkpoint(out, config, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+    result, partial = SearchResult(config=config, seed=seed, device=str(device)), {}
+    if saved is not None:
+        result, partial = restore_checkpoint(saved, out, config, supernet, w_opt, a_opt, train_loader, val_loader,
+                                             sampler)
     forward = None
     if fast:
         from .fast import FastDartsForward  # fast imports this module
         forward = FastDartsForward(supernet)
 
     steps = len(train_loader)
-    # progress=False silences the bar; otherwise tqdm decides, and TQDM_DISABLE=1 turns it off
-    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps, desc=f"{config.method} on "
-               f"{config.space}", **({} if progress else {"disable": True}))
-    for epoch in range(len(result.history), config.epochs):
-        start = time.perf_counter()
-        lr = cosine_lr(config, epoch)
-        for group in w_opt.param_groups:
-            group["lr"] = lr
-        tau = config.tau_max - (config.tau_max - config.tau_min) * epoch / max(1, config.epochs - 1) \
-            if config.method == "gdas" else None
-        supernet.train()
-        sums = {"train_loss": 0.0, "train_acc": 0.0, "hypergrad_norm": 0.0}
-        arch_steps = 0
-        val_iter = iter(val_loader)
-        for step, (x, y) in enumerate(train_loader):
-            try:
-                val_batch = next(val_iter)
-            except StopIteration:  # the alpha half may hold one batch fewer
-                val_iter = iter(val_loader)
-                val_batch = next(val_iter)
-            try:
-                loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
-                                             sampler, forward)
-            except FloatingPointError as error:
-                raise _diverged(error, epoch, step, config) from error
-            if norm is not None:
-                sums["hypergrad_norm"] += norm
-                arch_steps += 1
-            sums["train_loss"] += float(loss)
-            sums["train_acc"] += float(acc)
-            bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
+    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps + partial.get("step", 0),
+               desc=f"{config.method} on {config.space}", disable=_progress_disabled(progress))
+    with _StopAfterStep() as stop:
+        for epoch in range(len(result.history), config.epochs):
+            start = time.perf_counter() - partial.get("seconds", 0.0)
+            lr = cosine_lr(config, epoch)
+            for group in w_opt.param_groups:
+                group["lr"] = lr
+            tau = config.tau_max - (config.tau_max - config.tau_min) * epoch / max(1, config.epochs - 1) \
+                if config.method == "gdas" else None
+            supernet.train()
+            sums = dict(partial.get("sums", {"train_loss": 0.0, "train_acc": 0.0, "hypergrad_norm": 0.0}))
+            arch_steps, first = partial.get("arch_steps", 0), partial.get("step", 0)
+            partial = {}
+            val_iter = iter(val_loader)  # after a mid-epoch resume, both loaders continue where they were
+            for step, (x, y) in enumerate(train_loader, start=first):
+                try:
+                    val_batch = next(val_iter)
+                except StopIteration:  # the alpha half may hold one batch fewer
+                    val_iter = iter(val_loader)
+                    val_batch = next(val_iter)
+                try:
+                    loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
+                                                 sampler, forward)
+                except FloatingPointError as error:
+                    raise _diverged(error, epoch, step, config) from error
+                if norm is not None:
+                    sums["hypergrad_norm"] += norm
+                    arch_steps += 1
+                sums["train_loss"] += float(loss)
+                sums["train_acc"] += float(acc)
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
+                if stop.requested and step + 1 < steps:  # the epoch's last step goes on to its end
+                    bar.close()
+                    _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch,
+                                 dict(step=step + 1, sums=sums, arch_steps=arch_steps,
+                                      seconds=time.perf_counter() - start), steps)
 
-        path = None
-        if config.method == "rsws":  # the best of sampled paths with the shared weights
-            path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
-        val_loss, val_acc = evaluate(supernet, val_loader, path)
-        stats = {
-            "train_loss": sums["train_loss"] / steps,
-            "train_acc": sums["train_acc"] / steps,
-            "val_loss": val_loss,
-            "val_acc": val_acc,
-            "hypergrad_norm": sums["hypergrad_norm"] / max(1, arch_steps),
-            "lr": lr,
-        }
-        result.history.append(epoch_record(supernet, epoch, stats, time.perf_counter() - start, path))
-        if out is not None:
-            save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+            path = None
+            if config.method == "rsws":  # the best of sampled paths with the shared weights
+                path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
+            val_loss, val_acc = evaluate(supernet, val_loader, path)
+            stats = {
+                "train_loss": sums["train_loss"] / steps,
+                "train_acc": sums["train_acc"] / steps,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "hypergrad_norm": sums["hypergrad_norm"] / max(1, arch_steps),
+                "lr": lr,
+            }
+            result.history.append(epoch_record(supernet, epoch, stats, time.perf_counter() - start, path))
+            if out is not None:
+                save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+            if stop.requested and epoch + 1 < config.epochs:
+                bar.close()
+                _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch + 1,
+                             None, steps)
     bar.close()
     result.supernet = supernet
     return result
+
+
+def _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch, partial, steps):
+    """Write the checkpoint of a search stopped by Ctrl-C and raise ``SearchInterrupted`` saying how to go on."""
+    where = (f"in epoch {epoch + 1} after step {partial['step']} of {steps}" if partial
+             else f"after epoch {epoch} of {result.config.epochs}")
+    if out is None:
+        raise SearchInterrupted(f"search interrupted {where}; nothing was saved (pass out=FOLDER to be able to "
+                                "resume an interrupted search)")
+    if partial:  # between epochs the epoch's own checkpoint is already written
+        save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, partial)
+    raise SearchInterrupted(f"search interrupted {where}; its checkpoint is in {out}: continue it with "
+                            "resume=True and the same settings")

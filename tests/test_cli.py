@@ -28,6 +28,10 @@ def test_search_writes_result_cell_and_alpha(space, toy_cifar, tmp_path, capsys)
     assert result["genotype"] in printed and len(result["history"]) == 1
     for name in ("cell.png", "alpha.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if space == "nb201":  # the cell's real accuracy, from the benchmark table
+        from nascourse import bench
+
+        assert f"CIFAR-10 test accuracy of this cell: {bench.lookup(result['genotype']).cifar10:.2f}%" in printed
     if space == "darts":
         genotype = genotype_from_str(result["genotype"])
         assert f"width {result['history'][0]['width']:g}c, depth {result['history'][0]['depth']}" in printed
@@ -54,7 +58,7 @@ def test_bad_epochs_and_missing_resume_are_reported(toy_cifar, tmp_path, capsys)
         main(["search", "--epochs", "0"])
     assert main(["search", "--space", "nb201", "--preset", "tiny", "--out", str(tmp_path / "none"), "--resume",
                  "--quiet"]) == 2
-    assert "no checkpoint" in capsys.readouterr().err
+    assert "--resume needs the folder of an earlier search with its checkpoint.pt" in capsys.readouterr().err
 
 
 def test_module_entry_point_answers_help():

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from nascourse import data
-from nascourse.config import get_preset
+from nascourse.config import get_device, get_preset
 
 CPU = "cpu"
 
@@ -213,6 +213,130 @@ def test_default_root_is_nascourse_data(tmp_path, monkeypatch):
 def test_unknown_name_lists_valid_ones(tmp_path):
     with pytest.raises(ValueError, match="'cifar10', 'cifar100'"):
         data.load_dataset("imagenet", root=str(tmp_path))
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test (os.umask returns the old one), then put it back."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_cache_and_archive_get_the_umask_permissions(served, umask, mask, mode):
+    root, _ = served("cifar10")
+    umask(mask)
+    data.load_dataset("cifar10", root=root)
+    for name in ("cifar10.npz", "cifar-10-python.tar.gz"):  # the cache and the downloaded archive
+        assert os.stat(os.path.join(root, name)).st_mode & 0o777 == mode, name
+
+
+def test_image_folder_cache_gets_the_umask_permissions(tmp_path, umask):
+    make_folder_archive(tmp_path / "myset.tar", ["a", "b"], per_class=1)
+    umask(0o022)
+    data.load_dataset(str(tmp_path / "myset.tar"), root=str(tmp_path / "root"))
+    (cache,) = listing(tmp_path / "root")
+    assert os.stat(tmp_path / "root" / cache).st_mode & 0o777 == 0o644
+
+
+# ---------------------------------------------------------------- the first, slow decode says what it does
+
+def test_first_decode_says_what_from_where_into_which_cache(tmp_path, capsys):
+    path, root = tmp_path / "myset.tar.xz", tmp_path / "root"
+    make_folder_archive(path, ["dog", "cat"], per_class=2)
+    data.load_dataset(str(path), root=str(root))
+    err = capsys.readouterr().err
+    (cache,) = listing(root)
+    assert err.count("\n") == 1 and "decoding the images of myset" in err  # one line, even with bars off
+    assert str(path) in err and str(root / cache) in err and "once" in err
+    data.load_dataset(str(path), root=str(root))  # from the cache: silent
+    assert capsys.readouterr().err == ""
+
+
+def test_first_decode_of_cifar_names_the_download(served, capsys):
+    root, _ = served("cifar10")
+    data.load_dataset("cifar10", root=root)
+    err = capsys.readouterr().err
+    assert "decoding CIFAR-10 from " + data.URLS["cifar10"] in err
+    assert os.path.join(root, "cifar-10-python.tar.gz") in err and os.path.join(root, "cifar10.npz") in err
+    os.remove(os.path.join(root, "cifar10.npz"))  # the archive is kept: decoded from it next
+    data.load_dataset("cifar10", root=root)
+    assert f"decoding CIFAR-10 from {os.path.join(root, 'cifar-10-python.tar.gz')} into" in capsys.readouterr().err
+
+
+class Bar:
+    """Stands in for tqdm.auto.tqdm (off under TQDM_DISABLE=1, as in the tests): records totals and counts."""
+
+    made = []
+
+    def __init__(self, iterable=None, total=None, desc="", **kwargs):
+        self.iterable, self.total, self.desc, self.n = iterable, total, desc, 0
+        self.total = len(iterable) if total is None and iterable is not None else total
+        Bar.made.append(self)
+
+    def __iter__(self):
+        for item in self.iterable:
+            yield item
+            self.n += 1
+
+    def update(self, n=1):
+        self.n += n
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_decoding_shows_progress_over_images_and_batches(served, tmp_path, monkeypatch):
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    Bar.made = []
+    path = tmp_path / "myset.tar.xz"
+    make_folder_archive(path, ["a", "b", "c"], per_class=2)
+    data.load_dataset(str(path), root=str(tmp_path / "root"))
+    bars = {b.desc: b for b in Bar.made}
+    assert (bars["decoding images"].total, bars["decoding images"].n) == (12, 12)  # 6 train + 6 test images
+    assert bars["reading myset.tar.xz"].total == os.path.getsize(path) and bars["reading myset.tar.xz"].n > 0
+    Bar.made = []
+    root, _ = served("cifar10")
+    data.load_dataset("cifar10", root=root)
+    bars = {b.desc: b for b in Bar.made}
+    assert (bars["decoding batches"].total, bars["decoding batches"].n) == (6, 6)  # 5 train batches + test
+
+
+# ---------------------------------------------------------------- device choice (config.get_device)
+
+def test_cuda_error_names_nascourse_device_only_when_it_is_set(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("NASCOURSE_DEVICE", raising=False)
+    with pytest.raises(RuntimeError) as info:
+        get_device("cuda")
+    assert "no CUDA GPU" in str(info.value) and "device='cpu'" in str(info.value)
+    assert "NASCOURSE_DEVICE" not in str(info.value)
+    assert get_device() == torch.device("cpu")  # nothing asked for: the CPU
+    monkeypatch.setenv("NASCOURSE_DEVICE", "cuda:1")
+    with pytest.raises(RuntimeError) as info:
+        get_device()
+    assert "$NASCOURSE_DEVICE='cuda:1'" in str(info.value) and "unset NASCOURSE_DEVICE" in str(info.value)
+    with pytest.raises(RuntimeError) as info:  # an explicit argument wins over the variable: not its fault
+        get_device("cuda")
+    assert "NASCOURSE_DEVICE" not in str(info.value)
+    assert get_device("cpu") == torch.device("cpu")
+
+
+def test_unknown_device_names_where_it_came_from(monkeypatch):
+    monkeypatch.delenv("NASCOURSE_DEVICE", raising=False)
+    with pytest.raises(ValueError, match="device='gpu'") as info:
+        get_device("gpu")
+    assert "NASCOURSE_DEVICE" not in str(info.value)
+    monkeypatch.setenv("NASCOURSE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match=r"\$NASCOURSE_DEVICE='gpu'.*set NASCOURSE_DEVICE to 'cpu'"):
+        get_device()
 
 
 # ---------------------------------------------------------------- image folders

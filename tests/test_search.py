@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from nascourse.data import Dataset
+from nascourse.genotypes import Genotype, genotype_from_str, nb201_format
 from nascourse.history import SearchResult, make_config
 from nascourse.search import cosine_lr, gumbel_weights, sample_path, search
 from nascourse.supernet import DartsSupernet, NB201Supernet
@@ -57,10 +58,11 @@ def test_each_method_lowers_its_training_loss(method, space, data):
         assert h["seconds"] > 0 and 0 <= h["val_acc"] <= 1
     if method != "rsws":
         assert result.history[-1]["hypergrad_norm"] > 0
-    if space == "darts":
-        assert result.genotype.startswith("Genotype(") and result.history[-1]["width"] >= 1
-    else:
-        assert result.genotype.startswith("|") and result.genotype.endswith("|")
+    if space == "darts":  # a Genotype object, and its string form
+        assert isinstance(result.genotype, Genotype) and result.history[-1]["width"] >= 1
+        assert result.genotype_str.startswith("Genotype(") and genotype_from_str(result.genotype_str) == result.genotype
+    else:  # NAS-Bench-201: the 6 operation names, and the benchmark string
+        assert len(result.genotype) == 6 and nb201_format(result.genotype) == result.genotype_str
 
 
 @pytest.mark.parametrize("method, space", [("darts1", "darts"), ("darts2", "darts"), ("idarts", "nb201"),
@@ -123,9 +125,21 @@ def test_resume_after_interruption_matches_uninterrupted_run(method, space, data
 def test_resume_refuses_another_configuration(data, tmp_path):
     out = str(tmp_path / "run")
     search(toy_config("darts1", epochs=1), seed=0, device="cpu", dataset=data, out=out, progress=False)
-    with pytest.raises(ValueError, match="w_lr"):
+    before = folder_bytes(out)
+    with pytest.raises(ValueError, match=r"(?m)^  w_lr: 0.05 in the saved run, 0.1 now$"):
         search(toy_config("darts1", w_lr=0.1), seed=0, device="cpu", dataset=data, out=out, resume=True,
                progress=False)
+    with pytest.raises(ValueError, match=r"(?m)^  seed: 0 in the saved run, 1 now$"):
+        search(toy_config("darts1", epochs=1), seed=1, device="cpu", dataset=data, out=out, resume=True,
+               progress=False)
+    assert folder_bytes(out) == before
+
+
+def folder_bytes(folder) -> dict:
+    """{name: bytes} of every file in ``folder``: a refused command must leave it exactly as it was."""
+    import os
+
+    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
 
 
 def test_saved_result_round_trips(data, tmp_path):
@@ -196,3 +210,22 @@ def test_sampled_paths_are_valid_architectures():
     nb = NB201Supernet(C=4, N=1)
     (w,) = sample_path(nb, g)
     assert w.shape == (6, 5) and torch.equal(w.sum(1), torch.ones(6))
+
+
+def test_nb201_history_records_the_derived_cells_real_accuracy(data, tmp_path):
+    from nascourse import bench
+
+    result = search(toy_config("darts1", "nb201", epochs=2), seed=0, device="cpu", dataset=data, progress=False)
+    for h in result.history:
+        record = bench.lookup(h["genotype"])
+        assert h["bench_cifar10_200"] == record.cifar10 and h["bench_cifar10_12"] == record.cifar10_test12
+    result.save(str(tmp_path))
+    assert SearchResult.load(str(tmp_path)).history == result.history
+    # a result saved without the look-ups gets them when it is loaded
+    import json
+
+    d = json.loads((tmp_path / "result.json").read_text())
+    for h in d["history"]:
+        del h["bench_cifar10_200"], h["bench_cifar10_12"]
+    (tmp_path / "result.json").write_text(json.dumps(d))
+    assert SearchResult.load(str(tmp_path)).history == result.history

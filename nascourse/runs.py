@@ -1,0 +1,158 @@
+"""Run folders: where a search (and later a selection or a training) keeps its result and checkpoint.
+
+Every command that writes a folder goes through this module, so that none of them loses work:
+
+- ``prepare_folder(out, resume=..., overwrite=...)`` decides what may happen to ``out`` before
+  any work starts. A path that is a file is refused; a folder that already holds a run is
+  refused unless the caller says ``resume`` (continue it) or ``overwrite`` (replace it).
+- ``atomic_write(path, write)`` writes every file through a temporary name and a rename, with
+  the permissions the umask gives (not mkstemp's 0600), so a shared data cache or a result on a
+  class server stays readable by the others.
+- ``save_checkpoint_file`` / ``load_checkpoint_file`` write and read checkpoints that hold
+  tensors, numbers, strings, lists and dicts only, read with ``torch.load(weights_only=True)``:
+  a tampered file is refused, never unpickled. A corrupt or foreign checkpoint raises
+  ``RunFolderError`` naming the file, the reason and the fix.
+- ``settings_diff(saved, now)`` lists, one line per setting, what differs between the run in a
+  folder and the one asked for, so that a resumed run is never a mix of two.
+
+Python names the fixes in Python's words (``resume=True``); the command line translates them
+into its options (``--resume``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Callable, IO
+
+import torch
+
+# The files a run writes into its folder; ``overwrite`` removes these and nothing else.
+RUN_FILES = ("result.json", "checkpoint.pt", "supernet.pt", "cell.png", "alpha.png")
+CHECKPOINT = "checkpoint.pt"
+FORMAT = "nascourse-checkpoint-1"  # bumped when the checkpoint's layout changes
+
+
+class RunFolderError(ValueError):
+    """A run folder (or a file in it) that cannot be used as asked; the message says what to do."""
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # os.umask can only be read by setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through ``write(f)`` on a temporary file in the same folder, then rename.
+
+    The file gets the permissions that ``open`` would give it (0666 less the umask); an error or an
+    interrupt inside ``write`` leaves ``path`` as it was and no temporary file behind.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def holds_run(out: str) -> bool:
+    """Whether folder ``out`` holds (part of) a run: its result or its checkpoint."""
+    return any(os.path.exists(os.path.join(out, name)) for name in ("result.json", CHECKPOINT))
+
+
+def prepare_folder(out: str, *, resume: bool = False, overwrite: bool = False, what: str = "search") -> None:
+    """Check that ``out`` may receive a run, before any work starts; create it if needed.
+
+    - ``out`` is a file: refused.
+    - ``out`` holds a run: refused, unless ``resume`` (the caller then loads its checkpoint) or
+      ``overwrite`` (the run's files are deleted now; other files in the folder are kept).
+    - ``resume`` on a folder with no checkpoint: refused.
+    """
+    if resume and overwrite:
+        raise RunFolderError(f"resume=True and overwrite=True contradict each other: resume continues the {what} "
+                             f"in {out}, overwrite replaces it. Choose one")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise RunFolderError(f"out={out!r} is a file, not a folder: choose another out folder for the {what}")
+    if resume:
+        if not os.path.exists(os.path.join(out, CHECKPOINT)):
+            raise RunFolderError(f"resume=True needs the folder of an earlier {what} with its {CHECKPOINT}; found "
+                                 f"none in {out}: start the {what} without resume=True")
+        return
+    if holds_run(out):
+        if not overwrite:
+            raise RunFolderError(f"{out} already holds a {what} ({describe_run(out)}): pass resume=True to "
+                                 f"continue it, overwrite=True to replace it, or choose another out folder")
+        for name in RUN_FILES:
+            path = os.path.join(out, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif os.path.exists(path):
+                os.remove(path)
+    os.makedirs(out, exist_ok=True)
+
+
+def describe_run(out: str) -> str:
+    """A few words on the run in ``out``: finished or interrupted, from its ``result.json``."""
+    import json
+
+    try:
+        with open(os.path.join(out, "result.json")) as f:
+            d = json.load(f)
+        c, done = d["config"], len(d["history"])
+        state = "finished" if done >= c["epochs"] and not d.get("partial") else f"interrupted after {done} of {c['epochs']} epochs"
+        return f"{c['method']} on {c['space']}, seed {d['seed']}, {state}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "an earlier run, with a checkpoint" if os.path.exists(os.path.join(out, CHECKPOINT)) else "an earlier run"
+
+
+def save_checkpoint_file(path: str, state: dict) -> None:
+    """Write a checkpoint (tensors, numbers, strings, lists, dicts only) atomically, with its format tag."""
+    atomic_write(path, lambda f: torch.save({"format": FORMAT, **state}, f))
+
+
+def load_checkpoint_file(path: str, keys: tuple[str, ...] = ()) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint_file`; refuse anything else.
+
+    It is read with ``weights_only=True``: a file holding other objects (an injected pickle
+    payload, a checkpoint of another program) is refused without running any of it.
+    """
+    fix = (f"delete {path} (or the whole folder) and start again, or pass overwrite=True to replace the run "
+           "in that folder")
+    if not os.path.isfile(path):
+        raise RunFolderError(f"no checkpoint at {path}: start without resume=True")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # UnpicklingError, RuntimeError (zip), EOFError, ...
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RunFolderError(f"cannot read the checkpoint {path}: it is corrupt, truncated or not a nascourse "
+                             f"checkpoint ({type(e).__name__}: {reason[:200]}). Nothing was loaded; {fix}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise RunFolderError(f"{path} is not a checkpoint this version of nascourse can resume (format {found!r}, "
+                             f"expected {FORMAT!r}); {fix}")
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise RunFolderError(f"the checkpoint {path} lacks {', '.join(missing)}; {fix}")
+    return state
+
+
+def settings_diff(saved: dict, now: dict) -> list[str]:
+    """One line per setting whose value differs: ``"  seed: 0 in the saved run, 1 now"``."""
+    lines = []
+    for key in sorted(set(saved) | set(now)):
+        a, b = saved.get(key), now.get(key)
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            a, b = list(a), list(b)
+        if a != b:
+            lines.append(f"  {key}: {a!r} in the saved run, {b!r} now")
+    return lines
