@@ -134,6 +134,16 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def progress_disabled(progress: bool = True) -> bool:
+    """Whether to hide progress bars: ``progress=False``, or ``$TQDM_DISABLE`` set (to anything but 0/false).
+
+    tqdm reads the variable itself, except in a notebook: ``tqdm.notebook`` turns an unset
+    ``disable`` into False, so lesson outputs made with TQDM_DISABLE=1 kept bars frozen at 0%.
+    Pass ``disable=progress_disabled(...)`` explicitly instead.
+    """
+    return not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+
+
 def data_root() -> str:
     """Where datasets are looked up and cached: ``$NASCOURSE_DATA``, else ``~/.cache/nascourse``."""
     return os.path.expanduser(os.environ.get("NASCOURSE_DATA") or os.path.join("~", ".cache", "nascourse"))

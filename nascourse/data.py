@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import Preset, data_root, get_device, get_preset
+from .config import Preset, data_root, get_device, get_preset, progress_disabled
 from .runs import _umask, atomic_write
 
 URLS = {
@@ -99,7 +99,7 @@ def _progress(**kwargs):
     """A tqdm.auto bar (a widget in notebooks, text on stderr elsewhere); TQDM_DISABLE=1 turns it off."""
     from tqdm.auto import tqdm
 
-    return tqdm(leave=False, **kwargs)
+    return tqdm(leave=False, disable=progress_disabled(), **kwargs)
 
 
 def _announce(what: str, source: str, cache: str) -> None:
@@ -271,7 +271,7 @@ def _download(url: str, md5: str, path: str) -> None:
     h = hashlib.md5()
     with open(path, "wb") as f, urllib.request.urlopen(url, timeout=60) as r:
         with tqdm(total=int(r.headers.get("Content-Length") or 0) or None, unit="B", unit_scale=True,
-                  desc=os.path.basename(url)) as bar:
+                  desc=os.path.basename(url), disable=progress_disabled()) as bar:
             for block in iter(lambda: r.read(1 << 20), b""):
                 f.write(block)
                 h.update(block)

@@ -22,6 +22,7 @@ into its options (``--resume``).
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 from typing import Callable, IO
@@ -132,10 +133,13 @@ def load_checkpoint_file(path: str, keys: tuple[str, ...] = ()) -> dict:
         raise RunFolderError(f"no checkpoint at {path}: start without resume=True")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # UnpicklingError, RuntimeError (zip), EOFError, ...
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RunFolderError(f"cannot read the checkpoint {path}: it is corrupt, truncated or not a nascourse "
-                             f"checkpoint ({type(e).__name__}: {reason[:200]}). Nothing was loaded; {fix}") from None
+    except pickle.UnpicklingError:  # not a checkpoint, or objects beyond plain data: refused, nothing run
+        raise RunFolderError(f"cannot read the checkpoint {path}: it is not a nascourse checkpoint, or it holds "
+                             f"objects other than tensors and plain data, which are refused without being run. "
+                             f"Nothing was loaded; {fix}") from None
+    except Exception as e:  # RuntimeError from a broken zip, EOFError, OSError, ...
+        raise RunFolderError(f"cannot read the checkpoint {path}: it is truncated or corrupt ({type(e).__name__}). "
+                             f"Nothing was loaded; {fix}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise RunFolderError(f"{path} is not a checkpoint this version of nascourse can resume (format {found!r}, "

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import data as data_mod
-from .config import get_device, seed_everything
+from .config import get_device, progress_disabled, seed_everything
 from .history import (SearchConfig, SearchResult, epoch_record, make_config, read_checkpoint, restore_checkpoint,
                       save_checkpoint)
 from .hypergrad import hypergradient
@@ -288,11 +288,6 @@ class _StopAfterStep:
         return False
 
 
-def _progress_disabled(progress: bool) -> bool:
-    """``progress=False``, or ``TQDM_DISABLE`` set: tqdm's notebook bar ignores the variable itself."""
-    return not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
-
-
 def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, out: str | None = None,
            resume: bool = False, overwrite: bool = False, progress: bool = True, fast: bool = False) -> SearchResult:
     """Run the search that ``config`` describes and return its result with the full history.
@@ -349,7 +344,7 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
 
     steps = len(train_loader)
     bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps + partial.get("step", 0),
-               desc=f"{config.method} on {config.space}", disable=_progress_disabled(progress))
+               desc=f"{config.method} on {config.space}", disable=progress_disabled(progress))
     with _StopAfterStep() as stop:
         for epoch in range(len(result.history), config.epochs):
             start = time.perf_counter() - partial.get("seconds", 0.0)

@@ -14,6 +14,7 @@ import torch
 import nascourse.data
 import nascourse.search as search_mod
 from nascourse.cli import cli_words, main
+from nascourse.config import progress_disabled
 from nascourse.history import SearchResult
 from nascourse.runs import RunFolderError, atomic_write, load_checkpoint_file, prepare_folder, settings_diff
 from nascourse.search import SearchInterrupted, search
@@ -265,3 +266,23 @@ def test_cli_words():
 def test_settings_diff_is_one_line_per_setting():
     assert settings_diff({"a": 1, "b": (0.5, 0.9), "c": "x"}, {"a": 2, "b": [0.5, 0.9], "c": "x"}) == \
         ["  a: 1 in the saved run, 2 now"]
+
+
+# 13. TQDM_DISABLE reaches the notebook bar too (tqdm.notebook turns disable=None into False)
+@pytest.mark.parametrize("value, progress, disabled", [("1", True, True), ("", True, False), ("0", True, False),
+                                                       ("", False, True)])
+def test_progress_bar_follows_tqdm_disable(value, progress, disabled, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", value)
+    assert progress_disabled(progress) is disabled
+
+
+def test_committed_notebooks_show_no_frozen_progress_bar():
+    """Lesson outputs are made with TQDM_DISABLE=1: no progress widget or half-drawn bar is saved."""
+    import glob
+
+    for path in glob.glob(os.path.join(os.path.dirname(__file__), "..", "*", "[0-9]*.ipynb")):
+        for cell in json.load(open(path))["cells"]:
+            for output in cell.get("outputs", []):
+                text = json.dumps(output)
+                assert "widget-view" not in text or "tqdm" not in text.lower(), (path, text[:200])
+                assert "0%|" not in text, (path, text[:200])
