@@ -181,7 +181,7 @@ def alpha_over_epochs_cells(cell_histories, ops: list[str], cell_names: list[str
     weight averaged over the cell's edges, epochs on x, operations on y; all panels share one
     colour scale centred on 1/|O| and one colour bar, so that the cells compare. Panel k is
     titled "<cell_names[k]> cell"; ``cell_names`` default to ("normal", "reduction") for two cells
-    (a single cell's panel is titled "cell").
+    (a single cell's panel has no title of its own).
     """
     if len(cell_histories) == 0:
         raise ValueError("cell_histories is empty: pass one history (a matrix per epoch) per cell")
@@ -194,7 +194,7 @@ def alpha_over_epochs_cells(cell_histories, ops: list[str], cell_names: list[str
             raise ValueError(f"cell_histories[{k}] has shape {h.shape}, expected (epochs, num_edges, {len(ops)}) with "
                              f"the same number of epochs for every cell: per cell, one (num_edges, num_ops) matrix "
                              f"per epoch, columns in the order of {list(ops)}")
-    if cell_names is None:  # a single cell's panel is just "cell"
+    if cell_names is None:  # a single cell's panel is left untitled
         cell_names = ("normal", "reduction") if len(cells) == 2 else [str(k) for k in range(len(cells))]
         cell_names = cell_names if len(cells) > 1 else [""]
     if len(cell_names) != len(cells):
@@ -207,7 +207,8 @@ def alpha_over_epochs_cells(cell_histories, ops: list[str], cell_names: list[str
                              squeeze=False)
     for ax, m, name in zip(axes[:, 0], means, cell_names):
         im = _epochs_heatmap(ax, m, x, ops, norm)
-        ax.set_title(name if str(name).endswith("cell") else f"{name} cell".strip(), fontsize=9)
+        if name:  # a lone cell needs no panel title under the figure's
+            ax.set_title(name if str(name).endswith("cell") else f"{name} cell", fontsize=9)
     axes[-1, 0].set_xlabel("epoch")
     _uniform_colorbar(fig, im, list(axes[:, 0]), len(ops), "mean softmax(α) over edges")
     fig.suptitle(title or "softmax(α) over epochs, averaged over each cell's edges", fontsize=10)

@@ -119,7 +119,7 @@ def run_search(args: argparse.Namespace) -> int:
     print(f"finished in {time.perf_counter() - start:.1f} s; validation accuracy of the supernet "
           f"{100 * last['val_acc']:.1f}%")
     print(f"genotype: {result.genotype_str}")
-    title = f"{args.method}, seed {args.seed}, epoch {last['epoch']}"
+    title = f"{args.method} (seed {args.seed}, epoch {last['epoch']})"
     if args.space == "darts":
         print(f"normal cell: width {last['width']:g}c, depth {last['depth']} (width: how much of the nodes reads "
               "the cell's inputs, in units of c; depth: edges on the longest path)")
@@ -132,7 +132,7 @@ def run_search(args: argparse.Namespace) -> int:
               f"after 200 epochs of training, {last['bench_cifar10_12']:.2f}% after 12 (the best of the "
               f"{bench.N_CELLS:,} cells: {best.cifar10:.2f}%; all skip connections: {skips.cifar10:.2f}%)")
         fig = plot.draw_nb201_cell(result.genotype, title=title).figure
-        ops, cells = NB201_OPS, ("cell",)
+        ops, cells = NB201_OPS, ("",)  # one cell: no panel title
     plot.save_figure(fig, os.path.join(out, "cell.png"))
     alphas = [[h["alpha"][i] for h in result.history] for i in range(len(cells))]  # per cell: epochs of (E, |O|)
     fig = plot.alpha_over_epochs_cells(alphas, ops, cell_names=cells, title=f"softmax(α) over the epochs, "

@@ -294,7 +294,8 @@ def test_alpha_over_epochs_cells_draws_both_cells_on_one_scale():
     nb = [rng.dirichlet(np.ones(5), size=6) for _ in range(4)]
     for given, names in (([nb], ("cell",)), (nb, None), (np.array(nb), ["NB201"])):
         fig = plot.alpha_over_epochs_cells(given, NB201_OPS, cell_names=names)
-        assert len(fig.axes) == 2 and fig.axes[0].get_title() == ("NB201 cell" if names == ["NB201"] else "cell")
+        expected = "" if names is None else f"{names[0]} cell".replace("cell cell", "cell")  # lone cell: untitled
+        assert len(fig.axes) == 2 and fig.axes[0].get_title() == expected
         np.testing.assert_allclose(fig.axes[0].images[0].get_array(), np.array(nb).mean(axis=1).T)
     with pytest.raises(ValueError, match="names 1 cells"):
         plot.alpha_over_epochs_cells(cells, DARTS_OPS, cell_names=["normal"])
