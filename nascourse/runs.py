@@ -12,6 +12,8 @@ Every command that writes a folder goes through this module, so that none of the
   tensors, numbers, strings, lists and dicts only, read with ``torch.load(weights_only=True)``:
   a tampered file is refused, never unpickled. A corrupt or foreign checkpoint raises
   ``RunFolderError`` naming the file, the reason and the fix.
+- ``StopAfterStep`` turns Ctrl-C into a request that a loop honours after its current step, so
+  that it can write a checkpoint before stopping.
 - ``settings_diff(saved, now)`` lists, one line per setting, what differs between the run in a
   folder and the one asked for, so that a resumed run is never a mix of two.
 
@@ -24,7 +26,9 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import signal
 import tempfile
+import threading
 from typing import Callable, IO
 
 import torch
@@ -160,3 +164,25 @@ def settings_diff(saved: dict, now: dict) -> list[str]:
         if a != b:
             lines.append(f"  {key}: {a!r} in the saved run, {b!r} now")
     return lines
+
+
+class StopAfterStep:
+    """While active, Ctrl-C (a notebook's interrupt) only sets ``requested``: the loop finishes its
+    current step, writes a checkpoint and stops. A second Ctrl-C stops at once. Outside the main
+    thread signals cannot be caught, and Ctrl-C acts as usual."""
+
+    def __enter__(self):
+        self.requested, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False

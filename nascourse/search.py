@@ -27,8 +27,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import signal
-import threading
 import time
 
 import torch
@@ -40,7 +38,7 @@ from .config import get_device, progress_disabled, seed_everything
 from .history import (SearchConfig, SearchResult, epoch_record, make_config, read_checkpoint, restore_checkpoint,
                       save_checkpoint)
 from .hypergrad import hypergradient
-from .runs import prepare_folder
+from .runs import StopAfterStep, prepare_folder
 from .supernet import DartsSupernet, NB201Supernet
 
 __all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
@@ -267,27 +265,6 @@ class SearchInterrupted(KeyboardInterrupt):
     """Ctrl-C (or a notebook's interrupt) during a search: it stopped after a whole step."""
 
 
-class _StopAfterStep:
-    """While active, Ctrl-C asks the search to stop once the current step is done (a second one stops
-    it at once). Outside the main thread signals cannot be caught, and Ctrl-C acts as usual."""
-
-    def __enter__(self):
-        self.requested, self.previous = False, None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False
-
-
 def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, out: str | None = None,
            resume: bool = False, overwrite: bool = False, progress: bool = True, fast: bool = False) -> SearchResult:
     """Run the search that ``config`` describes and return its result with the full history.
@@ -345,7 +322,7 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
     steps = len(train_loader)
     bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps + partial.get("step", 0),
                desc=f"{config.method} on {config.space}", disable=progress_disabled(progress))
-    with _StopAfterStep() as stop:
+    with StopAfterStep() as stop:
         for epoch in range(len(result.history), config.epochs):
             start = time.perf_counter() - partial.get("seconds", 0.0)
             lr = cosine_lr(config, epoch)
