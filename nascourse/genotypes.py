@@ -356,6 +356,34 @@ def random_connections(genotype: Genotype | str, seed: int) -> Genotype:
     return _plain(Genotype(normal, genotype.normal_concat, reduce, genotype.reduce_concat))
 
 
+def width_family(genotype: Genotype | str, widths: tuple[float, ...] = (2.0, 2.5, 3.0, 3.5), per_width: int = 3,
+                 seed: int = 1, max_draws: int = 10_000) -> list[tuple[str, Genotype]]:
+    """Shu, Wang & Cai's c1..c12: random-connection variants of ``genotype`` grouped by width.
+
+    Draws ``random_connections(genotype, s)`` for s = seed, seed + 1, ... and keeps the first
+    ``per_width`` variants whose normal cell has each width in ``widths`` (in units of c). They are
+    named c1, c2, ... in order of rising width and, within a width, falling depth (then seed), so
+    that width rises and depth falls from the first to the last, as in the paper's family for
+    DARTS_V2 (2c, 2.5c, 3c, 3.5c, three each). Returns [(name, genotype), ...]; the same seed gives
+    the same family. The grouping of their figures into these four widths is the course's reading.
+    """
+    genotype = as_genotype(genotype)
+    found: dict[float, list[tuple[int, int, Genotype]]] = {float(w): [] for w in widths}
+    s = seed
+    while any(len(v) < per_width for v in found.values()):
+        if s - seed >= max_draws:
+            short = {w: len(v) for w, v in found.items() if len(v) < per_width}
+            raise ValueError(f"{max_draws} random wirings gave too few cells of some widths (width: found) {short}; "
+                             "ask for widths this cell's operations can have, or raise max_draws")
+        variant = random_connections(genotype, s)
+        width, depth = cell_width_depth(variant.normal, variant.normal_concat)
+        if width in found and len(found[width]) < per_width:
+            found[width].append((-depth, s, variant))
+        s += 1
+    ordered = [g for w in sorted(found) for _, _, g in sorted(found[w], key=lambda t: t[:2])]
+    return [(f"c{i + 1}", g) for i, g in enumerate(ordered)]
+
+
 def random_operations(genotype: Genotype | str, seed: int, ops: list[str] = DARTS_OPS) -> Genotype:
     """Understanding-NAS's ``random_ops`` (Shu, Wang & Cai, ICLR 2020, as their code draws it): same
     connections, ops uniform over non-``none`` ops.

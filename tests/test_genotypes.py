@@ -466,3 +466,21 @@ def test_as_nb201_takes_a_string_or_six_names():
         as_nb201(DARTS_V2)
     with pytest.raises(TypeError, match="got int 5"):
         nb201_neighbours(5)
+
+
+def test_width_family_is_c1_to_c12_with_width_rising_and_depth_falling():
+    from nascourse.genotypes import width_family
+
+    family = width_family(DARTS_V2, seed=1)
+    assert [name for name, _ in family] == [f"c{i}" for i in range(1, 13)]
+    shapes = [cell_width_depth(g.normal, g.normal_concat) for _, g in family]
+    assert [w for w, _ in shapes] == [2.0] * 3 + [2.5] * 3 + [3.0] * 3 + [3.5] * 3
+    assert all(a[1] >= b[1] for a, b in zip(shapes, shapes[1:])), shapes  # depth never rises
+    for _, g in family:  # the operations are DARTS_V2's, only the wiring changes
+        assert [op for op, _ in g.normal] == [op for op, _ in DARTS_V2.normal]
+        assert [op for op, _ in g.reduce] == [op for op, _ in DARTS_V2.reduce]
+    # seeds 1..10 give spec-listed wirings, e.g. seed 2 -> inputs [0,1,2,0,1,3,2,4] (2c, depth 5): it is c1
+    assert [j for _, j in family[0][1].normal] == [0, 1, 2, 0, 1, 3, 2, 4]
+    assert width_family(genotype_to_str(DARTS_V2), seed=1) == family  # the string form, and reproducible
+    with pytest.raises(ValueError, match="too few cells"):
+        width_family(DARTS_V2, widths=(0.5,), max_draws=50)
