@@ -18,6 +18,7 @@ does that cost? Each module is one idea; data flows through them in this order:
     search          the search loops (darts1, darts2, idarts, gdas, rsws): search.search
     runs            run folders that never lose work: atomic writes, safe checkpoints
     network         discrete networks from a genotype: DartsNetwork, NB201Network
+    train           training a network from scratch: make_train_config, build_network, train
     plot, widgets   figures and notebook front ends
 
 A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
@@ -56,7 +57,7 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "ops", "genotypes", "bench", "bench_analysis", "supernet", "fast", "hypergrad",
-            "history", "search", "runs", "network", "plot", "alphaplot", "widgets", "stepcheck", "cli")
+            "history", "search", "runs", "network", "train", "plot", "alphaplot", "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]
 

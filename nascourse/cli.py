@@ -7,9 +7,18 @@
 runs a search with a progress bar, prints the final genotype with its width and depth, and
 writes into DIR: ``result.json`` (settings and per-epoch history), ``supernet.pt`` (weights),
 ``checkpoint.pt`` (everything needed to resume), ``cell.png`` (the derived cell) and
-``alpha.png`` (softmax(alpha) over the epochs). A DIR that already holds a run is refused unless
-``--resume`` continues it or ``--overwrite`` replaces it. Ctrl-C stops after the current step
-and writes a checkpoint. Lesson 00 runs the same search from Python.
+``alpha.png`` (softmax(alpha) over the epochs).
+
+    nascourse train [--space darts|nb201] (--cell NAME | --genotype STRING | --from-search DIR)
+                    [--preset tiny|colab|paper] [--epochs N] [--seed S] [--device DEV]
+                    [--out DIR] [--resume | --overwrite] [--quiet]
+
+trains a cell's network from scratch (``train.py``), prints its final test accuracy and writes
+``result.json``, ``checkpoint.pt`` and ``curves.png`` (loss and accuracy per epoch) into DIR.
+
+A DIR that already holds a run is refused unless ``--resume`` continues it or ``--overwrite``
+replaces it. Ctrl-C writes a checkpoint and prints how to resume: a search stops after the current
+step, a training at the end of the current epoch. Lesson 00 runs the same search from Python.
 
 Nothing heavy is imported before the arguments are parsed: ``--help`` and ``--version`` answer at
 once, without loading PyTorch.
@@ -54,6 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--fast", action="store_true",
                    help="fast supernet forward: the same mathematics in fewer kernels, float32 rounding differs "
                         "(darts1, darts2, idarts on the darts space)")
+    t = sub.add_parser("train", help="train a cell's network from scratch and save its history",
+                       description="Train a discrete network from scratch (DARTS's evaluation, or NAS-Bench-201's "
+                                   "protocol) and save its history.")
+    t.add_argument("--space", default=None, choices=SPACES,
+                   help="search space (default: darts, or the space of --from-search)")
+    cell = t.add_mutually_exclusive_group(required=True)
+    cell.add_argument("--cell", help="a published cell: DARTS_V1, DARTS_V2, NASNET, AMOEBANET, ENAS, SNAS_MILD")
+    cell.add_argument("--genotype", help="a genotype string (darts) or a NAS-Bench-201 string (nb201)")
+    cell.add_argument("--from-search", metavar="DIR", help="the genotype found by the search in DIR")
+    t.add_argument("--preset", default=None, choices=PRESETS,
+                   help="sizes and budget (default: $NASCOURSE_PRESET, else tiny on a CPU, colab on a GPU)")
+    t.add_argument("--epochs", type=int, default=None, help="training epochs (default: the preset's)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    t.add_argument("--device", default=None, help="cpu, cuda, ... (default: $NASCOURSE_DEVICE, else CUDA if present)")
+    t.add_argument("--out", default=None, help="output folder (default: runs/train-SPACE-NAME-PRESET-seedS)")
+    again = t.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the interrupted training in --out (same options as the first time)")
+    again.add_argument("--overwrite", action="store_true", help="replace the training already in --out")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -142,11 +171,73 @@ def run_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_train(args: argparse.Namespace) -> int:
+    # imported here so that `nascourse --help` answers at once
+    import hashlib
+
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .config import get_preset
+    from .history import SearchResult
+    from .train import TrainingInterrupted, build_network, make_train_config, train
+
+    if args.epochs is not None and args.epochs < 1:
+        raise SystemExit(f"nascourse train: error: --epochs must be at least 1, got {args.epochs}")
+    if args.seed < 0:
+        raise SystemExit(f"nascourse train: error: --seed must be 0 or more, got {args.seed}")
+    space, cell = args.space or "darts", args.cell or args.genotype
+    if args.cell:
+        name = args.cell.lower()
+    elif args.genotype:
+        name = "g" + hashlib.sha1(args.genotype.encode()).hexdigest()[:8]  # a short, stable name for the folder
+    else:
+        found = SearchResult.load(args.from_search)
+        if not found.history:
+            raise ValueError(f"the search in {args.from_search} has no finished epoch, so no genotype: resume it first")
+        if args.space is not None and args.space != found.config.space:
+            raise ValueError(f"--space {args.space} was given, but the search in {args.from_search} ran on "
+                             f"{found.config.space}: drop --space or pass --space {found.config.space}")
+        space, cell = found.config.space, found.genotype_str
+        name = os.path.basename(os.path.normpath(args.from_search))
+    preset = get_preset(args.preset, args.device)
+    config = make_train_config(space, preset, **({} if args.epochs is None else {"epochs": args.epochs}))
+    network = build_network(cell, config)
+    out = args.out or os.path.join("runs", f"train-{space}-{name}-{preset.name}-seed{args.seed}")
+    print(f"training {cell if args.cell else 'the cell ' + _short(cell)} on the {space} space, preset "
+          f"{preset.name}, {config.epochs} epochs, seed {args.seed} -> {out}")
+    start = time.perf_counter()
+    try:
+        result = train(network, config, seed=args.seed, device=args.device, out=out, resume=args.resume,
+                       overwrite=args.overwrite, progress=not args.quiet)
+    except TrainingInterrupted as stopped:
+        print(f"\n{cli_words(str(stopped).split(';')[0])}; checkpoint written to {out}. Continue with the same "
+              "command and --resume", file=sys.stderr)
+        return 130
+    last = result.history[-1]
+    print(f"finished in {time.perf_counter() - start:.1f} s; test accuracy {100 * last['test_acc']:.2f}% "
+          f"(train accuracy {100 * last['train_acc']:.2f}%) after {last['epoch']} epochs")
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    curves = {k: result.series(k) for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
+    plot.curves(curves, ["train_loss", "test_loss"], ax=ax_loss, ylabel="cross-entropy", title="loss")
+    plot.curves(curves, ["train_acc", "test_acc"], ax=ax_acc, ylabel="accuracy", title="accuracy")
+    plot.save_figure(fig, os.path.join(out, "curves.png"))
+    print(f"wrote {os.path.join(out, 'result.json')}, checkpoint.pt and curves.png")
+    return 0
+
+
+def _short(cell: str) -> str:
+    """A genotype string, shortened for a one-line message."""
+    return cell if len(cell) <= 60 else cell[:57] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "search":
             return run_search(args)
+        if args.command == "train":
+            return run_train(args)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
         print(f"nascourse {args.command}: error: {cli_words(str(e))}", file=sys.stderr)
         return 2

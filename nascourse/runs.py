@@ -34,7 +34,7 @@ from typing import Callable, IO
 import torch
 
 # The files a run writes into its folder; ``overwrite`` removes these and nothing else.
-RUN_FILES = ("result.json", "checkpoint.pt", "supernet.pt", "cell.png", "alpha.png")
+RUN_FILES = ("result.json", "checkpoint.pt", "supernet.pt", "cell.png", "alpha.png", "curves.png")
 CHECKPOINT = "checkpoint.pt"
 FORMAT = "nascourse-checkpoint-1"  # bumped when the checkpoint's layout changes
 
@@ -115,7 +115,8 @@ def describe_run(out: str) -> str:
             d = json.load(f)
         c, done = d["config"], len(d["history"])
         state = "finished" if done >= c["epochs"] and not d.get("partial") else f"interrupted after {done} of {c['epochs']} epochs"
-        return f"{c['method']} on {c['space']}, seed {d['seed']}, {state}"
+        what = f"{c['method']} on {c['space']}" if "method" in c else f"a network on {c['space']}"
+        return f"{what}, seed {d['seed']}, {state}"
     except (OSError, ValueError, KeyError, TypeError):
         return "an earlier run, with a checkpoint" if os.path.exists(os.path.join(out, CHECKPOINT)) else "an earlier run"
 

@@ -64,3 +64,10 @@ def test_bad_epochs_and_missing_resume_are_reported(toy_cifar, tmp_path, capsys)
 def test_module_entry_point_answers_help():
     done = subprocess.run([sys.executable, "-m", "nascourse", "search", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--method" in done.stdout
+
+
+def test_train_help_answers_without_torch():
+    code = ("import sys\nfrom nascourse.cli import main\ntry:\n    main(['train', '--help'])\nexcept SystemExit:\n"
+            "    pass\nprint('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "--from-search" in done.stdout and done.stdout.strip().endswith("False")
