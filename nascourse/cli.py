@@ -49,17 +49,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run an architecture search and save its result.")
     s.add_argument("--space", default="darts", choices=SPACES, help="search space (default: darts)")
     s.add_argument("--method", default="darts1", choices=METHODS, help="search method (default: darts1)")
-    s.add_argument("--preset", default=None, choices=PRESETS,
-                   help="sizes and budget (default: $NASCOURSE_PRESET, else tiny on a CPU, colab on a GPU)")
-    s.add_argument("--epochs", type=int, default=None, help="search epochs (default: the preset's)")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    s.add_argument("--device", default=None, help="cpu, cuda, ... (default: $NASCOURSE_DEVICE, else CUDA if present)")
-    s.add_argument("--out", default=None, help="output folder (default: runs/SPACE-METHOD-PRESET-seedS)")
-    again = s.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true",
-                       help="continue the interrupted search in --out (same options as the first time)")
-    again.add_argument("--overwrite", action="store_true", help="replace the search already in --out")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    _run_options(s, "search", "runs/SPACE-METHOD-PRESET-seedS")
     s.add_argument("--fast", action="store_true",
                    help="fast supernet forward: the same mathematics in fewer kernels, float32 rounding differs "
                         "(darts1, darts2, idarts on the darts space)")
@@ -72,18 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     cell.add_argument("--cell", help="a published cell: DARTS_V1, DARTS_V2, NASNET, AMOEBANET, ENAS, SNAS_MILD")
     cell.add_argument("--genotype", help="a genotype string (darts) or a NAS-Bench-201 string (nb201)")
     cell.add_argument("--from-search", metavar="DIR", help="the genotype found by the search in DIR")
-    t.add_argument("--preset", default=None, choices=PRESETS,
-                   help="sizes and budget (default: $NASCOURSE_PRESET, else tiny on a CPU, colab on a GPU)")
-    t.add_argument("--epochs", type=int, default=None, help="training epochs (default: the preset's)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    t.add_argument("--device", default=None, help="cpu, cuda, ... (default: $NASCOURSE_DEVICE, else CUDA if present)")
-    t.add_argument("--out", default=None, help="output folder (default: runs/train-SPACE-NAME-PRESET-seedS)")
-    again = t.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true",
-                       help="continue the interrupted training in --out (same options as the first time)")
-    again.add_argument("--overwrite", action="store_true", help="replace the training already in --out")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _run_options(t, "training", "runs/train-SPACE-NAME-PRESET-seedS")
     return parser
+
+
+def _run_options(p: argparse.ArgumentParser, what: str, default_out: str) -> None:
+    """The options every command that writes a run folder shares."""
+    p.add_argument("--preset", default=None, choices=PRESETS,
+                   help="sizes and budget (default: $NASCOURSE_PRESET, else tiny on a CPU, colab on a GPU)")
+    p.add_argument("--epochs", type=int, default=None, help=f"{what} epochs (default: the preset's)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: $NASCOURSE_DEVICE, else CUDA if present)")
+    p.add_argument("--out", default=None, help=f"output folder (default: {default_out})")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help=f"continue the interrupted {what} in --out (same options as the first time)")
+    again.add_argument("--overwrite", action="store_true", help=f"replace the {what} already in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 # Library errors name their fixes in Python's words; the command line says them in its own.
