@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from nascourse import config, data, plot
+from nascourse import batches, config, data, plot
 from nascourse.genotypes import DARTS_V2, cell_width_depth, genotype_from_str
 from nascourse.history import make_config
 from nascourse.search import build_supernet, search
@@ -271,17 +271,17 @@ plt.show()
 # device as one tensor and augments whole batches there (as Keller Jordan's airbench does). Like
 # DARTS, each training image gets a **random crop** of the image padded by 4 pixels (2 at the tiny
 # preset's 16×16) and a **horizontal flip** with probability ½. The loaders do this with
-# `data.crop_flip`; here it is on eight images, with the random offsets and flips drawn by hand:
+# `batches.crop_flip`; here it is on eight images, with the random offsets and flips drawn by hand:
 
 # %%
-train_loader, val_loader, test_loader = data.loaders_for_preset(preset, device, seed=0, dataset=cifar)
+train_loader, val_loader, test_loader = batches.loaders_for_preset(preset, device, seed=0, dataset=cifar)
 
 originals = train_loader.images[:8]  # (8, 3, s, s) uint8, already resized to the preset's image size
 pad = train_loader.padding
 g = torch.Generator().manual_seed(0)
 offsets = torch.randint(0, 2 * pad + 1, (8, 2), generator=g)  # (top, left) of the crop window in the padded image
 flips = torch.rand(8, generator=g) < 0.5
-augmented = data.crop_flip(originals, offsets.to(originals.device), flips.to(originals.device), pad)
+augmented = batches.crop_flip(originals, offsets.to(originals.device), flips.to(originals.device), pad)
 
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.6))
 for i in range(8):
@@ -319,7 +319,7 @@ print(f"after normalisation: mean {x.mean():.2f}, std {x.std():.2f}")
 # **DARTS's split.** The bilevel problem needs two losses on different data. DARTS splits the
 # 50,000 training images in half: the first half, $D_\text{train}$, trains the weights $w$
 # (the inner problem); the second half, $D_\text{val}$, trains the architecture $\alpha$ (the
-# outer problem). The 10,000 test images take no part in the search. `data.search_split` does
+# outer problem). The 10,000 test images take no part in the search. `batches.search_split` does
 # this (after drawing the preset's random subset); `loaders_for_preset` returns the $w$ loader, the
 # $\alpha$ loader and a test loader at the preset's sizes:
 

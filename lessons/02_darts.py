@@ -55,7 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nascourse import bench, config, data, exercises, plot, search, stepcheck
+from nascourse import batches, bench, config, data, exercises, plot, search, stepcheck
 from nascourse.bench_analysis import spearman as rank_correlation
 from nascourse.genotypes import genotype_from_str
 from nascourse.history import SearchResult, make_config
@@ -210,7 +210,7 @@ print(inspect.getsource(search.weight_step))
 cfg = make_config("darts1", "darts", preset)
 print(cfg)
 dataset = data.load_dataset("cifar10")  # CIFAR-10 as uint8 tensors (cached)
-train_loader, val_loader = data.search_split(dataset, cfg.batch_size, cfg.image_size, cfg.search_images, device)
+train_loader, val_loader = batches.search_split(dataset, cfg.batch_size, cfg.image_size, cfg.search_images, device)
 net = search.build_supernet(cfg).to(device)
 w_opt = torch.optim.SGD(net.weight_parameters(), lr=cfg.w_lr, momentum=cfg.w_momentum,
                         weight_decay=cfg.w_weight_decay)

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import batches
 from . import data as data_mod
 from .config import get_device, progress_disabled, seed_everything
 from .history import (SearchConfig, SearchResult, epoch_record, make_config, read_checkpoint, restore_checkpoint,
@@ -306,7 +306,7 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
     seed_everything(seed)  # supernet initialisation below draws from torch's global generator
     supernet = build_supernet(config).to(device)
     dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
-    train_loader, val_loader = data_mod.search_split(dataset, config.batch_size, config.image_size,
+    train_loader, val_loader = batches.search_split(dataset, config.batch_size, config.image_size,
                                                      config.search_images, device, seed)
     w_opt, a_opt = make_optimizers(supernet, config)
     sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise and RSWS's paths

@@ -48,6 +48,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import batches
 from . import data as data_mod
 from . import genotypes as G
 from .config import get_device, get_preset, progress_disabled, seed_everything
@@ -352,7 +353,7 @@ def train(network: torch.nn.Module, config: TrainConfig, *, seed: int = 0, devic
         if (getattr(config, name) or 0) > have:
             raise ValueError(f"{name}={getattr(config, name)} but the dataset {dataset.name!r} holds {have}: "
                              f"pass {name}=None (all) or a number up to {have}")
-    train_loader, test_loader = data_mod.train_test_loaders(dataset, config.batch_size, config.image_size,
+    train_loader, test_loader = batches.train_test_loaders(dataset, config.batch_size, config.image_size,
                                                             config.train_images, config.test_images, device, seed)
     optimizer = torch.optim.SGD(network.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay, nesterov=config.nesterov)
