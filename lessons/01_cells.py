@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from nascourse import config, genotypes, ops, plot, widgets
+from nascourse import config, genotypes, nb201, ops, plot, widgets
 from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, ENAS, NASNET, SNAS_MILD, cell_width_depth
 
 preset = config.get_preset()  # tiny on a CPU, colab on a GPU, or $NASCOURSE_PRESET
@@ -279,18 +279,18 @@ print(f"genotypes (normal x reduction):     {per_cell ** 2:.3e}")
 # every one of them and published their accuracies (later lessons look cells up in it).
 #
 # A cell is written as a string `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`: the `+` separates nodes
-# 1, 2 and 3, and `op~j` is the operation on the edge from node j. `genotypes.nb201_parse` turns it
+# 1, 2 and 3, and `op~j` is the operation on the edge from node j. `nb201.nb201_parse` turns it
 # into 6 operations in the edge order $1{\leftarrow}0, 2{\leftarrow}0, 2{\leftarrow}1,
 # 3{\leftarrow}0, 3{\leftarrow}1, 3{\leftarrow}2$ (the order of the string, and of α's rows).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 arch_str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-arch = genotypes.nb201_parse(arch_str)
-for (i, j), op in zip(genotypes.NB201_EDGES, arch):
+arch = nb201.nb201_parse(arch_str)
+for (i, j), op in zip(nb201.NB201_EDGES, arch):
     print(f"edge {i}<-{j}: {op}")
-assert genotypes.nb201_format(arch) == arch_str
-print(f"cells in the space: 5^6 = {len(ops.NB201_OPS) ** len(genotypes.NB201_EDGES):,}")
+assert nb201.nb201_format(arch) == arch_str
+print(f"cells in the space: 5^6 = {len(ops.NB201_OPS) ** len(nb201.NB201_EDGES):,}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
@@ -464,13 +464,13 @@ plt.show()
 # decide what a cell computes, and `none` removes edges. What varies instead is how much of the
 # cell has parameters. The number of parameter-free edges (`none`, `skip_connect`,
 # `avg_pool_3x3`) in a uniformly random cell is binomial with $n = 6$, $p = 3/5$; here are 2,000
-# samples from `genotypes.sample_nb201` against that law.
+# samples from `nb201.sample_nb201` against that law.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 FREE_NB201 = {"none", "skip_connect", "avg_pool_3x3"}
 rng = random.Random(0)
-free_edges = Counter(sum(op in FREE_NB201 for op in genotypes.sample_nb201(rng)) for _ in range(2000))
+free_edges = Counter(sum(op in FREE_NB201 for op in nb201.sample_nb201(rng)) for _ in range(2000))
 binomial = {k: math.comb(6, k) * 0.6 ** k * 0.4 ** (6 - k) for k in range(7)}
 print("parameter-free edges   sampled   binomial(6, 0.6)")
 for k in range(7):
@@ -608,7 +608,7 @@ exercises.check_narrowest_deepest(my_cell);
 # **Exercise 3: read a NAS-Bench-201 string.** Write `parse(s)` that turns
 # `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|` into the list of 6 operations in the edge order
 # $1{\leftarrow}0, 2{\leftarrow}0, 2{\leftarrow}1, 3{\leftarrow}0, 3{\leftarrow}1,
-# 3{\leftarrow}2$, without calling `genotypes.nb201_parse`. Plain `str.split` is enough.
+# 3{\leftarrow}2$, without calling `nb201.nb201_parse`. Plain `str.split` is enough.
 
 # %% tags=["nbval-skip"]
 def parse(s: str) -> list[str]:

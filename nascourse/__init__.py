@@ -5,10 +5,12 @@ does that cost? Each module is one idea; data flows through them in this order:
 
     module          what to import it for
     config          presets (tiny, colab, paper), device choice, seeding: get_preset, seed_everything
-    data            CIFAR on the device, augmented batches, the search split: load_dataset, search_split
+    data            CIFAR read and cached once, as uint8 arrays: load_dataset
+    batches         augmented batches on the device, DARTS's split: search_split, DeviceLoader
     ops             the candidate operations: DARTS_OPS, NB201_OPS
     genotypes       architectures as data: Genotype, DARTS_V2, genotype_from_str, cell_width_depth,
-                    widest_shallowest, nb201_parse, nb201_width_depth, neighbours
+                    widest_shallowest, width_family, neighbours
+    nb201           NAS-Bench-201 cells: nb201_parse, nb201_format, nb201_width_depth, nb201_neighbours
     bench           NAS-Bench-201's measured accuracy of all 15,625 cells: lookup, rank, best
     bench_analysis  what the whole table says about width, depth and the training budget
     supernet        the weight-sharing supernets: DartsSupernet, NB201Supernet
@@ -45,19 +47,20 @@ __version__ = "0.1.0"
 # name -> the module that defines it
 _NAMES = {
     "get_preset": "config", "get_device": "config", "seed_everything": "config", "PRESETS": "config",
-    "load_dataset": "data", "search_split": "data", "DeviceLoader": "data",
+    "load_dataset": "data", "search_split": "batches", "DeviceLoader": "batches",
     "DARTS_OPS": "ops", "NB201_OPS": "ops",
     "Genotype": "genotypes", "DARTS_V1": "genotypes", "DARTS_V2": "genotypes", "genotype_from_str": "genotypes",
     "genotype_to_str": "genotypes", "cell_width_depth": "genotypes", "widest_shallowest": "genotypes",
-    "nb201_parse": "genotypes", "nb201_format": "genotypes",
+    "nb201_parse": "nb201", "nb201_format": "nb201",
     "DartsSupernet": "supernet", "NB201Supernet": "supernet",
     "hypergradient": "hypergrad",
     "make_config": "history", "SearchResult": "history",
     "SearchInterrupted": "search",
     "DartsNetwork": "network", "NB201Network": "network",
 }
-_MODULES = ("config", "data", "ops", "genotypes", "bench", "bench_analysis", "supernet", "fast", "hypergrad",
-            "history", "search", "runs", "network", "train", "plot", "alphaplot", "widgets", "stepcheck", "cli")
+_MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
+            "hypergrad", "history", "search", "runs", "network", "train", "plot", "alphaplot", "widgets", "stepcheck",
+            "cli")
 
 __all__ = ["__version__", *_NAMES]
 

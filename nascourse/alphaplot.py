@@ -48,7 +48,7 @@ def _as_array(x, name: str) -> np.ndarray:
 def edge_labels_for(num_edges: int) -> list[str]:
     """Row labels 'i←j': NB201 for 6 edges, DARTS cells for 2, 5, 9, 14, 20 edges, else 'edge e'."""
     if num_edges == 6:
-        from .genotypes import NB201_EDGES
+        from .nb201 import NB201_EDGES
         return [f"{i}←{j}" for i, j in NB201_EDGES]
     labels, node = [], 2
     while len(labels) < num_edges:  # node 2 reads 0, 1; node 3 reads 0, 1, 2; ...

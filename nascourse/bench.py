@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nascourse.genotypes import NB201_EDGES, as_nb201, nb201_format, nb201_neighbours
+from nascourse.nb201 import NB201_EDGES, as_nb201, nb201_format, nb201_neighbours
 from nascourse.ops import NB201_OPS
 
 TABLE_PATH = Path(__file__).with_name("nb201_table.npz")  # where the build script writes it

@@ -8,7 +8,7 @@ cell of a small space, with two budgets: 12 and 200 training epochs (``nascourse
 Everything here is computed over the 15,284 connected cells (a cell whose output is cut off
 from its input has no width or depth). Correlations are Spearman's rho (the Pearson correlation
 of average ranks), written out in numpy below. Width and depth are those of
-``nascourse.genotypes.nb201_width_depth``.
+``nascourse.nb201.nb201_width_depth``.
 
 A confounder: a cell with more convolutions is more accurate, and it also has more edges (a
 convolution is never ``none``), so it tends to be both wider and deeper (Spearman's rho of the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nascourse import bench
-from nascourse.genotypes import nb201_connected, nb201_width_depth
+from nascourse.nb201 import nb201_connected, nb201_width_depth
 from nascourse.ops import NB201_OPS
 
 CONV_CODES = [NB201_OPS.index("nor_conv_1x1"), NB201_OPS.index("nor_conv_3x3")]

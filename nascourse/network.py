@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .genotypes import NB201_EDGES, Genotype, as_genotype, as_nb201, check_genotype, nb201_format
+from .genotypes import Genotype, as_genotype, check_genotype
+from .nb201 import NB201_EDGES, as_nb201, nb201_format
 from .ops import OPS, FactorizedReduce, Identity, ReLUConvBN, ResNetBasicBlock, make_op
 
 

@@ -267,11 +267,11 @@ def draw_genotype(genotype, title: str | None = None, figsize=(12.0, 4.6), capti
 def draw_nb201_cell(arch, ax=None, title: str | None = None, figsize=(6.0, 3.2)) -> Figure:
     """Draw a NAS-Bench-201 cell: nodes 0..3 in a row, 6 edges j -> i (Dong & Yang, ICLR 2020, section 2.1).
 
-    ``arch`` is 6 op names in ``genotypes.NB201_EDGES`` order or an NB201 string
-    ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (``genotypes.as_nb201``). Edges carrying ``none``
+    ``arch`` is 6 op names in ``nb201.NB201_EDGES`` order or an NB201 string
+    ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (``nb201.as_nb201``). Edges carrying ``none``
     (removed edges) are drawn faint and dotted, labelled ``none``, so the whole DAG stays visible.
     """
-    from .genotypes import NB201_EDGES, as_nb201
+    from .nb201 import NB201_EDGES, as_nb201
     ops = as_nb201(arch)
     fig, ax = _new_axes(ax, figsize)
     pos = {i: (1.3 * i, 0.0) for i in range(4)}

@@ -32,7 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .genotypes import NB201_EDGES, Genotype, derive_cell, nb201_derive, nb201_format
+from .genotypes import Genotype, derive_cell
+from .nb201 import NB201_EDGES, nb201_derive, nb201_format
 from .ops import DARTS_OPS, NB201_OPS, POOL_OPS, FactorizedReduce, ReLUConvBN, ResNetBasicBlock, check_ops, make_op
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from nascourse.bench import METRICS, TABLE_PATH
-from nascourse.genotypes import nb201_parse
+from nascourse.nb201 import nb201_parse
 from nascourse.ops import NB201_OPS
 
 REPO = Path(__file__).resolve().parents[1]

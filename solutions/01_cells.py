@@ -142,7 +142,7 @@ ok = exercises.check_nb201_parse(parse)
 assert ok
 
 # %% [markdown]
-# `genotypes.nb201_parse` does the same and also checks the string: three nodes, $i$ entries in
+# `nb201.nb201_parse` does the same and also checks the string: three nodes, $i$ entries in
 # node $i$, the right `~j` on each entry, and known operation names.
 #
 # ## Exercise 4: how wide is a random cell?

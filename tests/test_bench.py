@@ -10,7 +10,7 @@ import pytest
 
 from nascourse import bench
 from nascourse import bench_analysis as analysis
-from nascourse.genotypes import nb201_connected, nb201_neighbours, nb201_parse, nb201_width_depth
+from nascourse.nb201 import nb201_connected, nb201_neighbours, nb201_parse, nb201_width_depth
 from nascourse.ops import NB201_OPS
 
 SOURCE = Path(__file__).parents[1] / ".." / "shared" / "data" / "nb201"
@@ -136,7 +136,7 @@ def test_errors_name_the_problem():
 
 def _cell(edges):
     """{(i, j): op} for the non-none edges j -> i -> 6 op names in NB201_EDGES order."""
-    from nascourse.genotypes import NB201_EDGES
+    from nascourse.nb201 import NB201_EDGES
     return [edges.get(e, "none") for e in NB201_EDGES]
 
 

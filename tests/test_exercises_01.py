@@ -4,7 +4,8 @@ unfinished stub is reported as not implemented, and nothing raises."""
 import pytest
 
 from nascourse import exercises
-from nascourse.genotypes import DARTS_V2, NB201_EDGES, cell_width_depth, nb201_parse
+from nascourse.genotypes import DARTS_V2, cell_width_depth
+from nascourse.nb201 import NB201_EDGES, nb201_parse
 
 
 def verdict(capsys, checker, answer):

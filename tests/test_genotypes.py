@@ -11,10 +11,12 @@ import pytest
 import torch
 
 from nascourse.genotypes import (
-    AMOEBANET, DARTS, DARTS_V1, DARTS_V2, ENAS, NASNET, NB201_EDGES, SNAS_MILD, Genotype, as_genotype, as_nb201,
-    cell_width_depth, check_genotype, darts_neighbours, derive_cell, genotype_from_str, genotype_to_str,
-    genotype_width_depth, nb201_derive, nb201_format, nb201_neighbours, nb201_parse, random_connections,
-    random_operations, sample_darts_genotype, sample_nb201, widest_shallowest,
+    AMOEBANET, DARTS, DARTS_V1, DARTS_V2, ENAS, NASNET, SNAS_MILD, Genotype, as_genotype, cell_width_depth,
+    check_genotype, darts_neighbours, derive_cell, genotype_from_str, genotype_to_str, genotype_width_depth,
+    random_connections, random_operations, sample_darts_genotype, widest_shallowest,
+)
+from nascourse.nb201 import (
+    NB201_EDGES, as_nb201, nb201_derive, nb201_format, nb201_neighbours, nb201_parse, sample_nb201,
 )
 from nascourse.ops import DARTS_OPS, NB201_OPS
 

@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, NASNET, Genotype, genotype_to_str, nb201_parse
+from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, NASNET, Genotype, genotype_to_str
+from nascourse.nb201 import nb201_parse
 from nascourse.network import DartsNetwork, NB201InferCell, NB201Network, drop_path
 
 

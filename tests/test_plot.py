@@ -17,7 +17,7 @@ from matplotlib.colors import to_rgb, to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
-from nascourse import genotypes, plot  # noqa: E402
+from nascourse import genotypes, nb201, plot  # noqa: E402
 from nascourse.ops import DARTS_OPS, NB201_OPS, OPS, PARAMETER_FREE_OPS  # noqa: E402
 
 PUBLISHED = ["DARTS_V1", "DARTS_V2", "NASNET", "AMOEBANET", "ENAS", "SNAS_MILD"]
@@ -151,7 +151,7 @@ def test_drawings_take_genotype_strings():
         plot.draw_genotype(5)
     with pytest.raises(ValueError, match="malformed genotype string .* nb201_parse"):
         plot.draw_genotype(NB201_STRING)
-    as_tuple = plot.draw_nb201_cell(tuple(genotypes.nb201_parse(NB201_STRING))).axes[0]
+    as_tuple = plot.draw_nb201_cell(tuple(nb201.nb201_parse(NB201_STRING))).axes[0]
     assert len(arrows(as_tuple)) == 6
     with pytest.raises(TypeError, match="DARTS-space Genotype"):
         plot.draw_nb201_cell(genotypes.DARTS_V2)
@@ -168,7 +168,7 @@ def test_draw_cell_rejects_malformed_cells(bad, why):
 
 def test_nb201_cell_from_string_and_list():
     a = plot.draw_nb201_cell(NB201_STRING).axes[0]
-    b = plot.draw_nb201_cell(genotypes.nb201_parse(NB201_STRING), title="same").axes[0]
+    b = plot.draw_nb201_cell(nb201.nb201_parse(NB201_STRING), title="same").axes[0]
     assert len(arrows(a)) == len(arrows(b)) == 6
     styles = [arrow.get_linestyle() for arrow in arrows(a)]
     assert styles == ["-", "-", "-", "-", ":", "-"]  # the none edge (3<-1) is dotted

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from nascourse.data import Dataset
-from nascourse.genotypes import Genotype, genotype_from_str, nb201_format
+from nascourse.genotypes import Genotype, genotype_from_str
+from nascourse.nb201 import nb201_format
 from nascourse.history import SearchResult, make_config
 from nascourse.search import cosine_lr, gumbel_weights, sample_path, search
 from nascourse.supernet import DartsSupernet, NB201Supernet

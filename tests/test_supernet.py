@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from nascourse.genotypes import derive_cell
 from nascourse.network import DartsNetwork, NB201Network
 from nascourse.ops import DARTS_OPS, NB201_OPS
-from nascourse.genotypes import nb201_format
+from nascourse.nb201 import nb201_format
 from nascourse.supernet import DartsSupernet, MixedOp, NB201Supernet
 
 

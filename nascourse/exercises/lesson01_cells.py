@@ -186,10 +186,10 @@ def check_narrowest_deepest(cell) -> bool:
 
 def check_nb201_parse(parse) -> bool:
     """Exercise 3 of lesson 01: ``parse(s) -> [6 op names in NB201_EDGES order]``, against
-    ``genotypes.nb201_parse`` on NAS-Bench-201's own examples and seeded random cells."""
+    ``nb201.nb201_parse`` on NAS-Bench-201's own examples and seeded random cells."""
     import random
 
-    from nascourse.genotypes import NB201_EDGES, nb201_format, nb201_parse, sample_nb201
+    from nascourse.nb201 import NB201_EDGES, nb201_format, nb201_parse, sample_nb201
 
     strings = [
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
