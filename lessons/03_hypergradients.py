@@ -59,7 +59,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nascourse import config, data, exercises, plot
+from nascourse import batches, config, data, exercises, plot
 from nascourse.history import make_config
 from nascourse.hypergrad import hessian_vector_product, hypergradient  # the first is for exercise 1
 from nascourse.search import search
@@ -550,7 +550,7 @@ results = {"darts1": search(configs["darts1"], seed=0, device=device, dataset=da
 supernet = results["darts1"].supernet
 
 cfg = configs["darts1"]
-train_loader, val_loader = data.search_split(dataset, cfg.batch_size, cfg.image_size, cfg.search_images,
+train_loader, val_loader = batches.search_split(dataset, cfg.batch_size, cfg.image_size, cfg.search_images,
                                              device, seed=0)
 (x_tr, y_tr), (x_val, y_val) = next(iter(train_loader)), next(iter(val_loader))
 weights, arch = supernet.weight_parameters(), supernet.arch_parameters()
@@ -608,12 +608,13 @@ for method in ("darts2", "idarts"):
 steps = len(train_loader)
 print(f"{cfg.epochs} epochs x {steps} steps on {cfg.search_images} images ({cfg.image_size}x{cfg.image_size} px)")
 print(f"{'method':<8s} {'s/epoch':>8s} {'x darts1':>9s} {'skip edges':>11s} {'max softmax(alpha)':>19s} "
-      f"{'real acc':>9s}   final genotype")
+      f"{'real acc (epoch 1 -> last)':>27s}   final genotype")
 seconds = {m: float(np.mean(r.series("seconds"))) for m, r in results.items()}
 tops = {m: max(max(row) for row in r.history[-1]["alpha"][0]) for m, r in results.items()}  # largest softmax(α)
 for m, r in results.items():
     print(f"{m:<8s} {seconds[m]:8.2f} {seconds[m] / seconds['darts1']:9.1f} {r.history[-1]['skip_connect']:11d} "
-          f"{tops[m]:19.3f} {r.history[-1]['bench_cifar10_200']:8.2f}%   {r.genotype_str}")
+          f"{tops[m]:19.3f} {r.history[0]['bench_cifar10_200']:13.2f}% -> {r.history[-1]['bench_cifar10_200']:.2f}%"
+          f"   {r.genotype_str}")
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))

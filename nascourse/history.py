@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import bench
 from .config import get_preset
-from .genotypes import Genotype, cell_width_depth, genotype_from_str, genotype_to_str, nb201_parse
+from .genotypes import Genotype, cell_width_depth, genotype_from_str, genotype_to_str
+from .nb201 import nb201_parse
 from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, save_checkpoint_file, settings_diff
 
 SPACES = ("darts", "nb201")
@@ -245,8 +247,6 @@ class SearchResult:
 def ground_truth(cell) -> dict:
     """NAS-Bench-201's measured CIFAR-10 test accuracy (%) of ``cell``: after its full 200-epoch
     training (``bench_cifar10_200``) and after the benchmark's 12-epoch schedule (``bench_cifar10_12``)."""
-    from . import bench
-
     record = bench.lookup(cell)
     return {"bench_cifar10_200": record.cifar10, "bench_cifar10_12": record.cifar10_test12}
 

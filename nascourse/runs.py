@@ -43,7 +43,7 @@ class RunFolderError(ValueError):
     """A run folder (or a file in it) that cannot be used as asked; the message says what to do."""
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0o022)  # os.umask can only be read by setting it: put it straight back
     os.umask(mask)
     return mask
@@ -58,7 +58,7 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
