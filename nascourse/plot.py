@@ -31,6 +31,8 @@ from matplotlib.ticker import MaxNLocator, MultipleLocator
 # the softmax(alpha) figures live in alphaplot.py; plot.alpha_heatmap etc. stay the names lessons use
 from .alphaplot import ALPHA_CMAP, alpha_heatmap, alpha_over_epochs, alpha_over_epochs_cells  # noqa: F401
 from .alphaplot import edge_labels_for  # noqa: F401
+# convergence and landscape figures live in landscapeplot.py (lessons 04 and 05)
+from .landscapeplot import contour, curves_by_width, surface_lines, variance_surface  # noqa: F401
 from .ops import DARTS_OPS, EVAL_ONLY_OPS, NB201_OPS
 
 # One colour per operation: parameter-free ones grey or light, convolutions strong.

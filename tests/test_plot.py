@@ -379,3 +379,48 @@ def test_save_figure_leaves_nothing_when_writing_fails(tmp_path):
     with pytest.raises(OSError):
         plot.save_figure(fig, tmp_path / "curves.png")
     assert list(tmp_path.iterdir()) == []
+
+
+# ------ convergence and landscape figures (landscapeplot.py) ---------------------------------------
+
+def _runs():
+    return [{"name": f"c{i}", "width": w, "history": [{"epoch": e, "test_loss": 2.0 - 0.1 * e * w} for e in (1, 2, 3)]}
+            for i, w in enumerate((2.0, 2.5, 3.5), start=1)]
+
+
+def test_curves_by_width_colours_each_curve_by_its_width():
+    fig = plot.curves_by_width(_runs())
+    ax = fig.axes[0]
+    colours = [line.get_color() for line in ax.get_lines()]
+    assert len(colours) == 3 and len({tuple(to_rgba(c)) for c in colours}) == 3
+    # darker is wider: the luminance falls as the width rises
+    lum = [colorsys.rgb_to_hls(*to_rgb(c))[1] for c in colours]
+    assert lum[0] > lum[1] > lum[2]
+    assert [t.get_text() for t in ax.texts] == ["c1", "c2", "c3"]
+    assert fig.axes[1].get_ylabel() == "cell width (c)"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no runs"):
+        plot.curves_by_width([])
+    with pytest.raises(ValueError, match="has no 'test_acc'"):
+        plot.curves_by_width(_runs(), key="test_acc")
+
+
+def test_contour_labels_its_levels_and_marks_the_origin():
+    from nascourse.landscape import Surface
+    xs = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    loss = [[1 + x * x + y * y for x in xs] for y in xs]
+    s2 = Surface("2d", xs, xs, loss, loss, 10)
+    fig = plot.contour(s2, levels=[1.25, 1.5, 2.0])
+    ax = fig.axes[0]
+    assert sorted({t.get_text() for t in ax.texts}) == ["1.25", "1.50", "2.00"]
+    assert any(line.get_marker() == "*" for line in ax.get_lines())
+    plt.close(fig)
+    fig = plot.variance_surface(s2)
+    assert fig.axes[0].name == "3d"
+    plt.close(fig)
+    s1 = Surface("1d", xs, None, [1 + x * x for x in xs], [0.5] * 5, 10)
+    fig = plot.surface_lines({"wide": s1, "deep": s1})
+    assert len(fig.axes[0].get_lines()) == 3  # two curves and the line at a = 0
+    plt.close(fig)
+    with pytest.raises(ValueError, match="needs a 2-D surface"):
+        plot.contour(s1)

@@ -1,0 +1,148 @@
+"""Figures of convergence and landscapes: curves coloured by cell width, contours, variance surfaces.
+
+Shu, Wang & Cai (ICLR 2020) show their argument in three kinds of figure, and these are the
+course's versions of them:
+
+* `curves_by_width`: one training curve per cell (test loss by default), coloured by the cell's
+  width on a sequential scale (light = narrow, dark = wide), so that "wide cells converge faster"
+  reads as "dark curves fall first";
+* `contour`: a 2-D loss surface from ``landscape.surface_2d`` with labelled levels, the origin
+  (the trained network) marked; pass the same ``levels`` to two cells to compare them;
+* `surface_lines`: 1-D surfaces of several cells on one axis;
+* `variance_surface`: gradient variance over a 2-D grid (``landscape.gradient_variance_grid``)
+  as a 3-D surface, as in the paper's figure.
+
+``plot`` re-exports them. Each returns its Figure; new figures have an explicit ``figsize``.
+Used in lessons 04 and 05.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import cm
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+WIDTH_CMAP = "viridis_r"  # light yellow = narrow, dark purple = wide
+
+
+def _new_axes(ax, figsize, projection=None):
+    if ax is None:
+        fig = plt.figure(figsize=figsize)
+        return fig, fig.add_subplot(projection=projection)
+    return ax.figure, ax
+
+
+def _field(run, key: str, name: str):
+    value = run.get(key) if isinstance(run, dict) else getattr(run, key, None)
+    if value is None:
+        raise ValueError(f"{name} has no {key!r}; each run needs 'name', 'width' and 'history' (a list of "
+                         "per-epoch records, as TrainResult.to_dict() or scripts/width_family.py write)")
+    return value
+
+
+def curves_by_width(runs, key: str = "test_loss", ax=None, title: str | None = None, label_every: int = 1,
+                    ylabel: str | None = None) -> Figure:
+    """One curve per run of ``key`` over the epochs, coloured by the run's width (a colour bar gives it).
+
+    ``runs``: dicts (or objects) with ``name``, ``width`` (in units of c) and ``history`` (records
+    with ``epoch`` and ``key``). Every ``label_every``-th run is named at the end of its curve.
+    """
+    runs = list(runs)
+    if not runs:
+        raise ValueError("no runs to plot: pass a list of runs with 'name', 'width' and 'history'")
+    widths = [float(_field(r, "width", f"run {i}")) for i, r in enumerate(runs)]
+    norm = Normalize(min(widths) - 0.25, max(widths) + 0.25)
+    cmap = plt.get_cmap(WIDTH_CMAP)
+    fig, ax = _new_axes(ax, (6.5, 4.0))
+    for i, (run, width) in enumerate(zip(runs, widths)):
+        history = _field(run, "history", f"run {i}")
+        if not history or key not in history[0]:
+            raise ValueError(f"run {i} has no {key!r} in its history")
+        x = [h["epoch"] for h in history]
+        y = [h[key] for h in history]
+        ax.plot(x, y, color=cmap(norm(width)), lw=1.4, alpha=0.9)
+        if i % label_every == 0:
+            ax.annotate(str(_field(run, "name", f"run {i}")), (x[-1], y[-1]), xytext=(3, 0),
+                        textcoords="offset points", fontsize=7, va="center", color=cmap(norm(width)))
+    ax.set(xlabel="epoch", ylabel=ylabel or key.replace("_", " "))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.08)
+    bar.set_label("cell width (c)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def _grid_values(surface, name: str) -> np.ndarray:
+    if getattr(surface, "ys", None) is None:
+        raise ValueError(f"{name} needs a 2-D surface (from surface_2d or gradient_variance_grid with two "
+                         "directions), got a 1-D one")
+    return np.asarray(surface.loss, dtype=float)
+
+
+def contour(surface, levels=None, ax=None, title: str | None = None, log: bool = False) -> Figure:
+    """Contour lines of a 2-D loss surface, each level labelled, the trained network at (0, 0) marked.
+
+    ``levels``: a list of loss values (share it between two cells to compare them), or a number
+    of levels spread over the surface's range (default 10). ``log``: contour log(loss).
+    """
+    z = _grid_values(surface, "contour")
+    if log:
+        z = np.log(z)
+    fig, ax = _new_axes(ax, (4.6, 4.0))
+    if levels is None or isinstance(levels, int):
+        lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
+        levels = MaxNLocator(levels or 10).tick_values(lo, hi)
+    levels = [v for v in np.asarray(levels, dtype=float) if np.nanmin(z) <= v <= np.nanmax(z)] or [float(np.nanmin(z))]
+    lines = ax.contour(surface.xs, surface.ys, z, levels=levels, cmap="viridis", linewidths=1.0)
+    ax.clabel(lines, fontsize=7, fmt="%.2f" if not log else "%.1f")
+    ax.plot([0], [0], marker="*", color="#d62728", ms=10)
+    ax.set(xlabel="direction δ", ylabel="direction η", aspect="equal")
+    ax.set_title(title or ("log loss" if log else "loss"), fontsize=10)
+    return fig
+
+
+def surface_lines(surfaces: dict, key: str = "loss", ax=None, title: str | None = None,
+                  colors: dict | None = None) -> Figure:
+    """Several 1-D surfaces ({name: Surface}) on one axis: ``key`` ("loss" or "acc") against the step a."""
+    if not surfaces:
+        raise ValueError("no surfaces to plot: pass {name: surface_1d(...)}")
+    if key not in ("loss", "acc"):
+        raise ValueError(f"key must be 'loss' or 'acc', got {key!r}")
+    fig, ax = _new_axes(ax, (5.5, 3.6))
+    for name, s in surfaces.items():
+        if getattr(s, "ys", None) is not None:
+            raise ValueError(f"surface {name!r} is 2-D; surface_lines draws 1-D surfaces")
+        ax.plot(s.xs, getattr(s, key), lw=1.5, label=name, color=(colors or {}).get(name))
+    ax.axvline(0, color="grey", lw=0.6, ls=":")
+    ax.set(xlabel="step a along the direction", ylabel="test " + ("loss" if key == "loss" else "accuracy"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def variance_surface(surface, ax=None, title: str | None = None, zlim=None) -> Figure:
+    """Gradient variance over a 2-D grid as a 3-D surface (pass an axis made with projection="3d").
+
+    ``zlim``: (low, high) shared between cells to compare their heights.
+    """
+    z = _grid_values(surface, "variance_surface")
+    fig, ax = _new_axes(ax, (5.0, 4.0), projection="3d")
+    if not hasattr(ax, "plot_surface"):
+        raise ValueError("variance_surface draws in 3-D: make the axis with fig.add_subplot(projection='3d')")
+    X, Y = np.meshgrid(surface.xs, surface.ys)
+    ax.plot_surface(X, Y, z, cmap="magma", linewidth=0, antialiased=True)
+    if zlim is not None:
+        ax.set_zlim(*zlim)
+    ax.set_xlabel("δ", fontsize=8)
+    ax.set_ylabel("η", fontsize=8)
+    ax.set_zlabel((surface.meta or {}).get("quantity", "gradient variance"), fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(title or "gradient variance", fontsize=10)
+    return fig
