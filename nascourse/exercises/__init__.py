@@ -13,10 +13,14 @@ from .lesson00_setup import check_param_counts
 from .lesson01_cells import check_width_depth, check_narrowest_deepest, check_nb201_parse
 from .lesson02_darts import check_mixed_op, check_arch_gradient
 from .lesson03_hypergradients import check_neumann, check_mixed_fd, check_neumann_rate
+from .lesson04_convergence import check_spearman, check_group_depth_rho
+from .lesson05_landscapes import check_filter_normalise, check_gradient_variance
 
 __all__ = [
     "check_param_counts",  # lesson 00
     "check_width_depth", "check_narrowest_deepest", "check_nb201_parse",  # lesson 01
     "check_mixed_op", "check_arch_gradient",  # lesson 02
     "check_neumann", "check_mixed_fd", "check_neumann_rate",  # lesson 03
+    "check_spearman", "check_group_depth_rho",  # lesson 04
+    "check_filter_normalise", "check_gradient_variance",  # lesson 05
 ]
