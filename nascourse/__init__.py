@@ -21,6 +21,8 @@ does that cost? Each module is one idea; data flows through them in this order:
     runs            run folders that never lose work: atomic writes, safe checkpoints
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
+    landscape       loss surfaces, gradient variance, Hessian sharpness: random_direction, surface_2d,
+                    gradient_variance, hessian_max_eigenvalue, alpha_hessian_max_eigenvalue
     plot, widgets   figures and notebook front ends
 
 A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
@@ -59,8 +61,8 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
-            "hypergrad", "history", "search", "runs", "network", "train", "plot", "alphaplot", "widgets", "stepcheck",
-            "cli")
+            "hypergrad", "history", "search", "runs", "network", "train", "landscape", "plot", "alphaplot",
+            "landscapeplot", "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]
 

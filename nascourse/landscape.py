@@ -23,8 +23,9 @@ network θ*, with the tools of the papers they build on:
 
 Grids cost one evaluation per point. ``surface_2d`` evaluates several points per call by stacking
 their parameters and mapping the network over them (``torch.func.functional_call`` under
-``torch.vmap``), or point by point (``method="loop"``); ``benchmarks/landscape.py`` times both and
-``method="auto"`` takes the one it measured faster on the device. Any module whose forward returns
+``torch.vmap``), or point by point (``method="loop"``); ``benchmarks/landscape.py`` times both, and
+``method="auto"`` takes the one measured faster on the device type (the loop on a CPU, by 10 % to
+55 %; the loop also where no measurement exists yet). Any module whose forward returns
 logits, or a tuple whose first entry is the logits (DartsNetwork, NB201Network), can be measured;
 ``criterion`` replaces the cross-entropy (accuracy is reported for integer class targets only).
 Lesson 05 uses all of it.
@@ -50,9 +51,11 @@ __all__ = ["fixed_batches", "trainable", "random_direction", "evaluate", "Surfac
            "power_iteration", "hessian_max_eigenvalue", "alpha_hessian_max_eigenvalue", "grid"]
 
 Batch = tuple[Tensor, Tensor]
-# Points per call of the stacked (vmap) evaluation; `benchmarks/landscape.py` measured the plain loop
-# faster than stacking on a 2-core CPU, and stacking faster on a GPU, where one point leaves it idle.
-AUTO_METHOD = {"cpu": "loop", "cuda": "vmap"}
+# What method="auto" takes, per device type. `benchmarks/landscape.py` on a 2-core CPU (DARTS_V2, C=8,
+# 5 cells, 16x16, 1,000 images per point): loop 418 ms per point, vmap 462 / 472 / 618 / 951 ms with
+# 2 / 4 / 8 / 16 points per call (benchmarks/results/landscape-cpu-2cores.json). The loop stays the
+# default until a device measures otherwise; run the benchmark there and add its entry.
+AUTO_METHOD = {"cpu": "loop"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,6 +149,18 @@ def _accuracy(logits: Tensor, y: Tensor) -> float:
     if y.is_floating_point() or logits.dim() != 2:
         return float("nan")  # a regression: no accuracy
     return float((logits.argmax(1) == y).sum())
+
+
+def _grad(output: Tensor, params: Sequence[Tensor], create_graph: bool = False) -> list[Tensor]:
+    """d output / d params, with zeros for parameters the output does not depend on.
+
+    A cell that never reads one of its inputs leaves that input's preprocessing unused (a random
+    wiring can do this); its gradient, and its row of the Hessian, are then zero.
+    """
+    if not output.requires_grad:  # nothing depends on the parameters (e.g. a product with only zeros)
+        return [torch.zeros_like(p) for p in params]
+    grads = torch.autograd.grad(output, params, create_graph=create_graph, allow_unused=True)
+    return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params)]
 
 
 @torch.no_grad()
@@ -392,7 +407,7 @@ def gradient_variance(network: nn.Module, batches: Iterable[Batch], criterion: C
     mean = m2 = None
     with _mode(network, mode == "train"):
         for j, (x, y) in enumerate(batches, start=1):
-            grads = torch.autograd.grad(criterion(_logits(network(x)), y), params)
+            grads = _grad(criterion(_logits(network(x)), y), params)
             g = torch.cat([t.reshape(-1) for t in grads]).double()
             if mean is None:
                 mean, m2 = g.clone(), 0.0
@@ -525,8 +540,8 @@ def hessian_max_eigenvalue(network: nn.Module, batches: Iterable[Batch], criteri
         vs = _split(v, chosen)
         total = torch.zeros_like(v)
         for x, y in batches:
-            grads = torch.autograd.grad(criterion(_logits(network(x)), y), chosen, create_graph=True)
-            total += _flat(torch.autograd.grad(sum((g * u).sum() for g, u in zip(grads, vs)), chosen))
+            grads = _grad(criterion(_logits(network(x)), y), chosen, create_graph=True)
+            total += _flat(_grad(sum((g * u).sum() for g, u in zip(grads, vs)), chosen))
         return total / len(batches)
 
     with _mode(network, mode == "train"):
@@ -551,8 +566,8 @@ def alpha_hessian_max_eigenvalue(supernet: nn.Module, x: Tensor, y: Tensor, weig
     alphas = list(supernet.arch_parameters())
 
     def hvp(v: Tensor) -> Tensor:
-        grads = torch.autograd.grad(F.cross_entropy(_logits(supernet(x)), y), alphas, create_graph=True)
-        hv = torch.autograd.grad(sum((g * u).sum() for g, u in zip(grads, _split(v, alphas))), alphas)
+        grads = _grad(F.cross_entropy(_logits(supernet(x)), y), alphas, create_graph=True)
+        hv = _grad(sum((g * u).sum() for g, u in zip(grads, _split(v, alphas))), alphas)
         return _flat(hv) + weight_decay * v
 
     with _mode(supernet, True):  # batch statistics, as in search; the running ones are left as they were

@@ -229,3 +229,29 @@ def test_bad_inputs_get_clear_errors(darts_net):
     with pytest.raises(ValueError, match="differ in their parameters"):
         L.interpolation(darts_net, mlp(), images())
     assert math.isnan(L.evaluate(nn.Linear(3, 1), [(torch.randn(4, 3), torch.randn(4, 1))], F.mse_loss)[1])
+
+
+class _WithUnused(nn.Module):
+    """An MLP with a parameter its output never reads, like the preprocessing of a cell input no edge uses."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = mlp(seed=4)
+        self.unused = nn.Linear(4, 4).double()
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def test_parameters_the_loss_does_not_read_get_zero_gradient_and_curvature():
+    model = _WithUnused()
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(30, 4, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 3, (30,), generator=g)
+    batches = [(x[:10], y[:10]), (x[10:20], y[10:20]), (x[20:], y[20:])]
+    with_unused = L.gradient_variance(model, batches)
+    without = L.gradient_variance(model.body, batches)
+    assert with_unused.value == pytest.approx(without.value, rel=1e-12)
+    assert with_unused.parameters == without.parameters + 20
+    assert L.hessian_max_eigenvalue(model, batches, iters=500, tol=1e-10).value == pytest.approx(
+        L.hessian_max_eigenvalue(model.body, batches, iters=500, tol=1e-10).value, rel=1e-6)
