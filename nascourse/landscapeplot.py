@@ -127,12 +127,15 @@ def surface_lines(surfaces: dict, key: str = "loss", ax=None, title: str | None 
     return fig
 
 
-def variance_surface(surface, ax=None, title: str | None = None, zlim=None) -> Figure:
+def variance_surface(surface, ax=None, title: str | None = None, zlim=None, log: bool = False) -> Figure:
     """Gradient variance over a 2-D grid as a 3-D surface (pass an axis made with projection="3d").
 
-    ``zlim``: (low, high) shared between cells to compare their heights.
+    ``zlim``: (low, high) shared between cells to compare their heights; ``log``: plot log10 of the
+    values (gradient variance often grows by orders of magnitude away from the minimum).
     """
     z = _grid_values(surface, "variance_surface")
+    if log:
+        z = np.log10(z)
     fig, ax = _new_axes(ax, (5.0, 4.0), projection="3d")
     if not hasattr(ax, "plot_surface"):
         raise ValueError("variance_surface draws in 3-D: make the axis with fig.add_subplot(projection='3d')")
@@ -142,7 +145,8 @@ def variance_surface(surface, ax=None, title: str | None = None, zlim=None) -> F
         ax.set_zlim(*zlim)
     ax.set_xlabel("δ", fontsize=8)
     ax.set_ylabel("η", fontsize=8)
-    ax.set_zlabel((surface.meta or {}).get("quantity", "gradient variance"), fontsize=8)
+    quantity = (surface.meta or {}).get("quantity", "gradient variance")
+    ax.set_zlabel(f"log10 {quantity}" if log else quantity, fontsize=8)
     ax.tick_params(labelsize=7)
     ax.set_title(title or "gradient variance", fontsize=10)
     return fig

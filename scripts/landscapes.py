@@ -9,8 +9,9 @@ each cell it loads the trained weights from ``RUNS/seed<S>/<name>/checkpoint.pt`
   minibatches of ``--batch`` test images);
 * ``hessian``: λ_max of the weight Hessian (parameters with dim > 1, loss averaged over the
   first ``--hessian-images`` test images), with its iteration count and convergence;
-* with ``--grid N``: the 1-D surface along one filter-normalised direction (N points over
-  [-span, span]) and the 2-D surface over N x N points; with ``--gv-grid M``: gradient variance over
+* with ``--line N``: the 1-D surface along one filter-normalised direction, N points over
+  [-span, span]; with ``--grid N``: the 2-D surface over N x N points (and the 1-D one with N
+  points unless ``--line``); with ``--gv-grid M``: gradient variance over
   an M x M grid of the same two directions. Directions are seeded (``--direction-seed``), so
   both cells are cut along directions drawn the same way. Li et al. plot [-1, 1]; these small
   networks evaluated in eval mode reach losses of 10^4 there (BatchNorm's running statistics no
@@ -21,7 +22,8 @@ All on the first ``--images`` CIFAR-10 test images, at the training's image size
 
     python scripts/landscapes.py --seed 0 --cells wide c1 --grid 21 --gv-grid 9 --span 0.5 \\
         --runs runs/width-family --out lessons/results/landscapes
-    python scripts/landscapes.py --seed 0 --runs runs/width-family --out lessons/results/landscapes
+    python scripts/landscapes.py --seed 0 --line 21 --cells DARTS_V2 c2 c3 c4 c5 c6 c7 c8 c9 c10 c11 c12 \\
+        --runs runs/width-family --out lessons/results/landscapes
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=100, help="minibatch size b of the gradient variance")
     ap.add_argument("--hessian-images", type=int, default=500)
     ap.add_argument("--hessian-iters", type=int, default=30)
-    ap.add_argument("--grid", type=int, default=0, help="points per side of the loss surfaces (0: none)")
+    ap.add_argument("--line", type=int, default=0, help="points of the 1-D loss surface (0: none)")
+    ap.add_argument("--grid", type=int, default=0, help="points per side of the 2-D loss surface, and of the 1-D "
+                    "one unless --line (0: none)")
     ap.add_argument("--gv-grid", type=int, default=0, help="points per side of the gradient-variance grid (0: none)")
     ap.add_argument("--span", type=float, default=0.5, help="grids cover [-span, span] (Li et al.: 1)")
     ap.add_argument("--direction-seed", type=int, default=0)
@@ -82,12 +86,13 @@ def main(argv=None) -> int:
                   "hessian": {"value": eig.value, "iterations": eig.iterations, "converged": eig.converged,
                               "tol": eig.tol, "images": args.hessian_images, "params": "weights (dim > 1)"},
                   "train_config": saved["config"], "direction_seed": args.direction_seed}
-        if args.grid or args.gv_grid:
-            dx = L.random_direction(network, args.direction_seed)
-            dy = L.random_direction(network, args.direction_seed + 1)
+        dx = L.random_direction(network, args.direction_seed)
+        dy = L.random_direction(network, args.direction_seed + 1)
+        if args.line or args.grid:
+            xs = L.grid(-args.span, args.span, args.line or args.grid)
+            record["surface_1d"] = L.surface_1d(network, batches, dx, xs).to_dict()
         if args.grid:
             xs = L.grid(-args.span, args.span, args.grid)
-            record["surface_1d"] = L.surface_1d(network, batches, dx, xs).to_dict()
             record["surface_2d"] = L.surface_2d(network, batches, dx, dy, xs, xs).to_dict()
         if args.gv_grid:
             xs = L.grid(-args.span, args.span, args.gv_grid)

@@ -418,6 +418,9 @@ def test_contour_labels_its_levels_and_marks_the_origin():
     fig = plot.variance_surface(s2)
     assert fig.axes[0].name == "3d"
     plt.close(fig)
+    fig = plot.variance_surface(s2, log=True)
+    assert fig.axes[0].get_zlabel() == "log10 gradient variance"
+    plt.close(fig)
     s1 = Surface("1d", xs, None, [1 + x * x for x in xs], [0.5] * 5, 10)
     fig = plot.surface_lines({"wide": s1, "deep": s1})
     assert len(fig.axes[0].get_lines()) == 3  # two curves and the line at a = 0
