@@ -126,9 +126,13 @@ def derive_cell(weights: torch.Tensor, ops: list[str], steps: int = 4) -> list[t
     ``weights`` holds softmax(alpha) with one row per edge, in the supernet's edge order
     (node 2 reads 0, 1; node 3 reads 0, 1, 2; ...). For each intermediate node keep the two
     incoming edges whose strongest non-``none`` operation is largest, and on each that operation.
-    ``none`` is never selected. Returns 2 * steps (op_name, input_index) pairs.
+    ``none`` is never selected. Returns 2 * steps (op_name, input_index) pairs. Compared in the
+    weights' own precision: casting float64 weights to float32 would turn near-ties into ties and
+    decide them by position, not by value.
     """
-    weights = torch.as_tensor(weights).detach().float().cpu()
+    weights = torch.as_tensor(weights).detach().cpu()
+    if not weights.is_floating_point():
+        weights = weights.double()
     num_edges = sum(2 + i for i in range(steps))
     if weights.shape != (num_edges, len(ops)):
         raise ValueError(

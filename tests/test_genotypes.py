@@ -391,6 +391,24 @@ def test_derive_cell_matches_brute_force_oracle(steps):
         _ = cell_width_depth(cell, list(range(2, 2 + steps)))  # a valid cell
 
 
+def test_derive_cell_decides_near_ties_in_the_weights_own_precision():
+    """Differences of 1e-10 vanish in float32 (a tie, decided by position) but not in float64."""
+    sep3, sep5 = DARTS_OPS.index("sep_conv_3x3"), DARTS_OPS.index("sep_conv_5x5")
+    weights = torch.full((14, 8), 0.1, dtype=torch.float64)
+    weights[:, sep3] = 0.3  # sep_conv_3x3 leads every edge ...
+    weights[1, sep3] += 1e-10  # ... node 2: input 1 beats input 0 by 1e-10, so it comes first
+    weights[4, sep3] += 2e-10  # node 3: input 2 beats inputs 0 and 1
+    weights[5, sep5] = 0.3 + 1e-10  # node 4, edge from input 0: sep_conv_5x5 beats sep_conv_3x3 by 1e-10
+    cell = derive_cell(weights, DARTS_OPS)
+    assert cell[:2] == [("sep_conv_3x3", 1), ("sep_conv_3x3", 0)]
+    assert cell[2][1] == 2
+    assert cell[4] == ("sep_conv_5x5", 0)
+    assert cell == _oracle(weights, DARTS_OPS)
+    rounded = derive_cell(weights.float(), DARTS_OPS)  # in float32 the same weights tie: position decides
+    assert rounded[:2] == [("sep_conv_3x3", 0), ("sep_conv_3x3", 1)] and rounded[4] == ("sep_conv_3x3", 0)
+    assert derive_cell(torch.ones(14, 8, dtype=torch.int64), DARTS_OPS)  # integer weights are accepted
+
+
 def test_derive_cell_rejects_wrong_shape():
     with pytest.raises(ValueError, match=r"\(14, 8\)"):
         derive_cell(torch.zeros(14, 7), DARTS_OPS)
