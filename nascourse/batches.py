@@ -80,6 +80,22 @@ class DeviceLoader:
             self._position = i + 1
             yield x.float() * self.scale - self.shift, self.labels[order[s]]
 
+    def plain_batches(self, limit: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The loader's images in their stored order, normalised, without augmentation: the first
+        ``limit`` batches (all if None) as a list, a fixed evaluation set that every call returns
+        alike. The loader's own state (epoch, position) is untouched."""
+        n = len(self) if limit is None else min(limit, len(self))
+        out = []
+        for i in range(n):
+            s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            out.append((self.images[s].float() * self.scale - self.shift, self.labels[s]))
+        return out
+
+    def end_epoch(self) -> None:
+        """Abandon the rest of the current epoch: the next iteration (and a checkpoint taken now) starts
+        a fresh one. For loops that stop an epoch early on purpose (a capped number of steps)."""
+        self._position = 0
+
     def state_dict(self) -> dict:
         """Where the loader is: loading it continues with the very next batch.
 

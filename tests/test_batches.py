@@ -112,6 +112,33 @@ def test_state_dict_resumes_the_next_epoch_exactly():
     assert resumed.epoch == 1 and same(epoch(resumed), expected)
 
 
+def test_plain_batches_are_the_stored_images_in_order_and_leave_the_loader_alone():
+    x, ids = ids_dataset(40)
+    args = (x, ids, 16, CPU, (0.5,) * 3, (0.2,) * 3)
+    loader = batches.DeviceLoader(*args, augment=True, seed=7)
+    twin = batches.DeviceLoader(*args, augment=True, seed=7)
+    plain = loader.plain_batches()
+    assert [len(y) for _, y in plain] == [16, 16, 8] and torch.equal(torch.cat([y for _, y in plain]), ids)
+    torch.testing.assert_close(plain[0][0][0, 0], (x[0, 0].float() / 255 - 0.5) / 0.2)  # no crop, no flip
+    assert same(loader.plain_batches(), plain) and len(loader.plain_batches(2)) == 2
+    assert same(epoch(loader), epoch(twin))  # the augmented epochs are as if plain_batches were never called
+
+
+def test_end_epoch_makes_the_next_iteration_a_fresh_epoch():
+    x, ids = ids_dataset(40)
+    args = (x, ids, 16, CPU, (0.5,) * 3, (0.2,) * 3)
+    loader = batches.DeviceLoader(*args, augment=True, seed=7)
+    for _ in zip(range(1), loader):  # one batch of the first epoch, then stop
+        pass
+    loader.end_epoch()
+    state = loader.state_dict()
+    assert state["position"] == 0
+    expected = epoch(loader)  # a new epoch, the second
+    resumed = batches.DeviceLoader(*args, augment=True, seed=1)
+    resumed.load_state_dict(state)
+    assert loader.epoch == 2 and same(epoch(resumed), expected)
+
+
 def test_forever_crosses_epochs():
     x, ids = ids_dataset(25)
     loader = batches.DeviceLoader(x, ids, 10, CPU, (0.5,) * 3, (0.2,) * 3)
