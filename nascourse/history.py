@@ -34,7 +34,7 @@ from .nb201 import nb201_parse
 from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, save_checkpoint_file, settings_diff
 
 SPACES = ("darts", "nb201")
-METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed")
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,16 @@ class RswsConfig(SearchConfig):
     rank_batches: int = 10  # validation minibatches per candidate
 
 
+@dataclass(frozen=True)
+class FixedConfig(SearchConfig):
+    """DARTS-PT's "DARTS with fixed α" (Wang et al., ICLR 2021, section 5): the supernet's weights trained
+    with α frozen at its initialisation (near-uniform mixing), for a perturbation selection afterwards."""
+
+    method: str = "fixed"
+
+
 CONFIGS = {"darts1": DartsConfig, "darts2": DartsConfig, "idarts": IDartsConfig, "gdas": GdasConfig,
-           "rsws": RswsConfig}
+           "rsws": RswsConfig, "fixed": FixedConfig}
 
 # Paper settings that differ from DARTS's: NAS-Bench-201's re-runs of DARTS and GDAS (Dong & Yang,
 # ICLR 2020, section 5 and their AutoDL code) and iDARTS's NAS-Bench-201 setting (Zhang et al. 2021).
@@ -126,6 +134,7 @@ PAPER = {
     ("darts2", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),
     ("idarts", "nb201"): dict(epochs=30, w_lr=0.01, w_nesterov=True, w_weight_decay=5e-4),
     ("gdas", "nb201"): dict(epochs=250, w_nesterov=True, w_weight_decay=5e-4),
+    ("fixed", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # DARTS-PT's blank-201 runs DARTS's trainer
 }
 # At the tiny preset a search lasts a few dozen steps: alpha's learning rate is raised tenfold so
 # that it moves as far as in a longer run. Lessons say so where they show alpha. RSWS ranks fewer

@@ -1,4 +1,4 @@
-"""Search loops: DARTS (first and second order), iDARTS, GDAS and random search with weight sharing.
+"""Search loops: DARTS (first and second order), iDARTS, GDAS, random search with weight sharing, fixed α.
 
 A differentiable search alternates two updates of one supernet (DARTS, Liu et al. 2019, Algorithm 1):
 
@@ -16,6 +16,8 @@ The methods differ only in how the architecture step gets its gradient:
     rsws    no architecture step: weights trained on uniformly sampled architectures, then
             sampled architectures ranked by validation accuracy with the shared weights
             (Li & Talwalkar 2019)
+    fixed   no architecture step: weights trained with alpha frozen at its initialisation, the
+            "DARTS with fixed alpha" whose supernet DARTS-PT then selects from (Wang et al., ICLR 2021)
 
 Each epoch records softmax(alpha), the derived genotype, its width and depth, losses,
 accuracies, the hypergradient norm and the time taken (``SearchResult``, in ``history.py``).
@@ -209,6 +211,8 @@ def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, l
         path = [gumbel_weights(a, tau, sampler).detach() for a in supernet.arch_parameters()]
         loss, acc = weight_step(supernet, w_opt, x, y, config, path)
         norm = gdas_arch_step(supernet, a_opt, val_batch, tau, sampler)
+    elif config.method == "fixed":  # the whole supernet at its initial softmax(alpha); alpha is never trained
+        loss, acc = weight_step(supernet, w_opt, x, y, config)
     else:  # rsws: the weights of one uniformly sampled path; alpha is never trained
         loss, acc = weight_step(supernet, w_opt, x, y, config, sample_path(supernet, sampler))
     _check_finite(loss, "training")

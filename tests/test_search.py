@@ -4,14 +4,16 @@
 import pytest
 import torch
 
+from nascourse.config import seed_everything
+
 from nascourse.data import Dataset
 from nascourse.genotypes import Genotype, genotype_from_str
 from nascourse.nb201 import nb201_format
 from nascourse.history import SearchResult, make_config
-from nascourse.search import cosine_lr, gumbel_weights, sample_path, search
+from nascourse.search import build_supernet, cosine_lr, gumbel_weights, sample_path, search
 from nascourse.supernet import DartsSupernet, NB201Supernet
 
-METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws"]
+METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws", "fixed"]
 
 
 def toy_dataset(n: int = 192, size: int = 8, classes: int = 4, seed: int = 0) -> Dataset:
@@ -57,7 +59,7 @@ def test_each_method_lowers_its_training_loss(method, space, data):
     assert torch.allclose(alpha0.sum(1), torch.ones(len(alpha0)), atol=1e-4) or method == "rsws"
     for h in result.history:
         assert h["seconds"] > 0 and 0 <= h["val_acc"] <= 1
-    if method != "rsws":
+    if method not in ("rsws", "fixed"):  # the two without an architecture step
         assert result.history[-1]["hypergrad_norm"] > 0
     if space == "darts":  # a Genotype object, and its string form
         assert isinstance(result.genotype, Genotype) and result.history[-1]["width"] >= 1
@@ -74,6 +76,18 @@ def test_alpha_moves(method, space, data):
     result = search(config, seed=3, device="cpu", dataset=data, progress=False)
     # alpha starts at 1e-3 * N(0, 1), so below 0.01 everywhere; three Adam steps move it further
     assert max(float(a.detach().abs().max()) for a in result.supernet.arch_parameters()) > 0.01
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_fixed_alpha_training_leaves_alpha_bit_for_bit_unchanged(space, data):
+    config = toy_config("fixed", space, epochs=2)
+    result = search(config, seed=4, device="cpu", dataset=data, progress=False)
+    seed_everything(4)  # search() seeds, then builds the supernet: the same initial alpha
+    initial = build_supernet(config)
+    assert all(torch.equal(a, b) for a, b in zip(result.supernet.arch_parameters(), initial.arch_parameters()))
+    assert result.history[0]["alpha"] == result.history[1]["alpha"]
+    assert not all(torch.equal(w, v) for w, v in zip(result.supernet.weight_parameters(),
+                                                      initial.weight_parameters()))  # the weights did train
 
 
 def test_rsws_leaves_alpha_alone(data):
