@@ -91,3 +91,126 @@ def test_darts_strength_never_picks_none_and_runs_on_both_cells():
         S.operation_strength(supernet, batches, weights, 2, 0)
     with pytest.raises(ValueError, match="edge must be 0..13"):
         S.edge_strength(supernet, batches, weights, 0, [14])
+
+
+# ------ the whole procedure ------------------------------------------------------------------------
+
+from nascourse.batches import search_split  # noqa: E402
+from nascourse.genotypes import as_genotype  # noqa: E402
+from nascourse.nb201 import nb201_parse  # noqa: E402
+from test_search import toy_dataset  # noqa: E402
+
+
+def _setup(space, seed=0):
+    torch.manual_seed(seed)
+    supernet = NB201Supernet(C=4, N=1) if space == "nb201" else DartsSupernet(C=2, layers=3)
+    train, val = search_split(toy_dataset(), 32, 8, None, "cpu", seed)
+    return supernet, train, val
+
+
+def test_pt_on_nb201_decides_every_edge_once_and_returns_a_valid_cell():
+    supernet, train, val = _setup("nb201")
+    config = S.make_pt_config("nb201", "tiny")
+    result = S.perturbation_select(supernet, config, train, val, seed=0, progress=False)
+    assert sorted(d["edge"] for d in result.decisions) == list(range(6))
+    assert all(len(d["accuracy_without"]) == len(NB201_OPS) for d in result.decisions)
+    chosen = {d["edge"]: d["choice"] for d in result.decisions}
+    assert nb201_parse(result.genotype) == [chosen[e] for e in range(6)]
+
+
+def test_pt_on_darts_keeps_two_distinct_inputs_per_node_and_never_none():
+    supernet, train, val = _setup("darts")
+    config = S.make_pt_config("darts", "tiny", proj_intv=0, eval_batches=1)
+    result = S.perturbation_select(supernet, config, train, val, seed=1, progress=False)
+    ops = [d for d in result.decisions if d["kind"] == "operation"]
+    edges = [d for d in result.decisions if d["kind"] == "edge"]
+    assert len(ops) == 2 * 14 and len(edges) == 2 * 3
+    assert sorted(d["node"] for d in edges if d["cell"] == 0) == [3, 4, 5]
+    genotype = as_genotype(result.genotype)
+    for cell in (genotype.normal, genotype.reduce):
+        assert all(op != "none" for op, _ in cell)
+        assert all(cell[2 * i][1] != cell[2 * i + 1][1] for i in range(4))
+    kept = {(d["cell"], d["node"]): sorted(d["kept"]) for d in edges}
+    for i in range(1, 4):  # nodes 3..5: their two inputs are the edges the topology step kept
+        start = sum(2 + j for j in range(i))
+        assert sorted(start + j for _, j in genotype.normal[2 * i:2 * i + 2]) == kept[(0, i + 2)]
+
+
+def test_interrupted_selection_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch):
+    config = S.make_pt_config("nb201", "tiny")
+    supernet, train, val = _setup("nb201")
+    straight = S.perturbation_select(supernet, config, train, val, seed=3, progress=False)
+    real, calls = S._decide, {"n": 0}
+
+    def stop_at_the_fourth(*args, **kwargs):
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    supernet2, train2, val2 = _setup("nb201")
+    out = str(tmp_path / "pt")
+    monkeypatch.setattr(S, "_decide", stop_at_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        S.perturbation_select(supernet2, config, train2, val2, seed=3, out=out, progress=False)
+    monkeypatch.setattr(S, "_decide", real)
+    supernet3, train3, val3 = _setup("nb201", seed=9)  # other weights: all must come from the checkpoint
+    resumed = S.perturbation_select(supernet3, config, train3, val3, seed=3, out=out, resume=True, progress=False)
+    assert resumed.decisions == straight.decisions and resumed.genotype == straight.genotype
+    for p, q in zip(supernet.state_dict().values(), supernet3.state_dict().values()):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="other settings"):
+        S.perturbation_select(supernet3, S.make_pt_config("nb201", "tiny", proj_intv=2), train3, val3, seed=3,
+                              out=out, resume=True, progress=False)
+
+
+def test_bad_selection_inputs_get_clear_errors():
+    supernet, train, val = _setup("nb201")
+    with pytest.raises(ValueError, match="proj_intv must be"):
+        S.PTConfig(proj_intv=-1)
+    with pytest.raises(TypeError, match="PTConfig"):
+        S.perturbation_select(supernet, {"proj_intv": 1}, train, val)
+    with pytest.raises(TypeError, match="needs a supernet"):
+        S.perturbation_select(torch.nn.Linear(2, 2), S.PTConfig(), train, val)
+
+
+# ------ the command line ---------------------------------------------------------------------------
+
+@pytest.fixture
+def toy_cifar(monkeypatch):
+    import dataclasses
+
+    import nascourse.data
+    data = toy_dataset(n=512, size=16, classes=10)  # the tiny preset searches on 512 images
+    data = dataclasses.replace(data, test_images=data.train_images[:64], test_labels=data.train_labels[:64])
+    monkeypatch.setattr(nascourse.data, "load_dataset", lambda name="cifar10", **kw: data)
+
+
+def test_cli_selects_from_a_search_by_magnitude_and_by_perturbation(toy_cifar, tmp_path, capsys):
+    import json
+
+    from nascourse.cli import main
+    run = tmp_path / "search"
+    assert main(["search", "--space", "nb201", "--preset", "tiny", "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    searched = json.loads((run / "result.json").read_text())["history"][-1]["genotype"]
+    capsys.readouterr()
+    assert main(["select", "--method", "magnitude", "--from", str(run), "--quiet"]) == 0
+    magnitude = json.loads((run / "select-magnitude-seed0" / "result.json").read_text())
+    assert nb201_parse(magnitude["genotype"]) == nb201_parse(searched)  # the search's own derivation
+    assert "NAS-Bench-201's CIFAR-10 test accuracy, this selection" in capsys.readouterr().out
+    out = tmp_path / "pt"
+    assert main(["select", "--from", str(run), "--preset", "tiny", "--out", str(out), "--quiet"]) == 0
+    pt = json.loads((out / "result.json").read_text())
+    assert len(pt["decisions"]) == 6 and len(nb201_parse(pt["genotype"])) == 6
+    assert (out / "cell.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["select", "--from", str(run), "--preset", "tiny", "--out", str(out), "--quiet"]) == 2
+    assert "--resume" in capsys.readouterr().err  # a finished selection is not replaced unasked
+
+
+def test_cli_select_names_what_is_missing(tmp_path, capsys):
+    from nascourse.cli import main
+    assert main(["select", "--from", str(tmp_path), "--quiet"]) == 2
+    assert "holds no supernet.pt" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["select", "--method", "random", "--from", str(tmp_path)])
+    assert "invalid choice: 'random'" in capsys.readouterr().err
