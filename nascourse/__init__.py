@@ -17,7 +17,8 @@ does that cost? Each module is one idea; data flows through them in this order:
     fast            the same DARTS supernet forward in fewer kernels: FastDartsForward
     hypergrad       hypergradient estimators (first order, unrolled, Neumann, CG, exact)
     history         search configurations and results: make_config, SearchResult
-    search          the search loops (darts1, darts2, idarts, gdas, rsws): search.search
+    search          the search loops (darts1, darts2, idarts, gdas, rsws, fixed): search.search
+    select          architecture selection: magnitude, DARTS-PT's operation and edge strength
     runs            run folders that never lose work: atomic writes, safe checkpoints
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
@@ -61,7 +62,7 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
-            "hypergrad", "history", "search", "runs", "network", "train", "landscape", "plot", "alphaplot",
+            "hypergrad", "history", "search", "select", "runs", "network", "train", "landscape", "plot", "alphaplot",
             "landscapeplot", "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]

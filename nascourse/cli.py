@@ -1,6 +1,6 @@
 """The ``nascourse`` command (also ``python -m nascourse``).
 
-    nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws]
+    nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws|fixed]
                      [--preset tiny|colab|paper] [--epochs N] [--seed S] [--out DIR]
                      [--resume | --overwrite] [--fast] [--device DEV] [--quiet]
 
@@ -15,6 +15,14 @@ writes into DIR: ``result.json`` (settings and per-epoch history), ``supernet.pt
 
 trains a cell's network from scratch (``train.py``), prints its final test accuracy and writes
 ``result.json``, ``checkpoint.pt`` and ``curves.png`` (loss and accuracy per epoch) into DIR.
+
+    nascourse select --from RUN_DIR [--method magnitude|pt] [--preset tiny|colab|paper] [--seed S]
+                     [--device DEV] [--out DIR] [--resume | --overwrite] [--quiet]
+
+selects a cell from the supernet of a finished search (``select.py``): by the magnitude of alpha,
+or by DARTS-PT's perturbation-based selection, which fine-tunes the supernet between decisions;
+writes ``result.json`` (every decision) and ``cell.png``, and on NAS-Bench-201 prints the
+benchmark accuracy of the selection and of the magnitude rule's cell.
 
 A DIR that already holds a run is refused unless ``--resume`` continues it or ``--overwrite``
 replaces it. Ctrl-C writes a checkpoint and prints how to resume: a search stops after the current
@@ -38,7 +46,7 @@ from . import __version__
 # written out so that parsing the command line does not import torch.
 PRESETS = ("tiny", "colab", "paper")
 SPACES = ("darts", "nb201")
-METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     cell.add_argument("--genotype", help="a genotype string (darts) or a NAS-Bench-201 string (nb201)")
     cell.add_argument("--from-search", metavar="DIR", help="the genotype found by the search in DIR")
     _run_options(t, "training", "runs/train-SPACE-NAME-PRESET-seedS")
+    c = sub.add_parser("select", help="select a cell from a search's supernet: magnitude or perturbation (DARTS-PT)",
+                       description="Select a discrete cell from the supernet of a finished search, by the magnitude "
+                                   "of alpha or by DARTS-PT's perturbation-based selection.")
+    c.add_argument("--method", default="pt", choices=("magnitude", "pt"), help="selection rule (default: pt)")
+    c.add_argument("--from", dest="from_run", required=True, metavar="RUN_DIR", help="a search's run folder")
+    c.add_argument("--preset", default=None, choices=PRESETS,
+                   help="fine-tuning and measurement budget of pt (default: $NASCOURSE_PRESET, else tiny on a CPU)")
+    c.add_argument("--seed", type=int, default=0, help="order of pt's decisions (default: 0)")
+    c.add_argument("--device", default=None, help="cpu, cuda, ... (default: $NASCOURSE_DEVICE, else CUDA if present)")
+    c.add_argument("--out", default=None, help="output folder (default: RUN_DIR/select-METHOD-seedS)")
+    again = c.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the interrupted selection in --out")
+    again.add_argument("--overwrite", action="store_true", help="replace the selection already in --out")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -221,6 +243,62 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_select(args: argparse.Namespace) -> int:
+    # imported here so that `nascourse --help` answers at once
+    import json
+
+    from . import bench, plot
+    from . import data as data_mod
+    from . import select
+    from .batches import search_split
+    from .config import get_device, get_preset
+    from .genotypes import genotype_to_str
+    from .history import SearchResult
+    from .runs import atomic_write, prepare_folder
+
+    if args.seed < 0:
+        raise SystemExit(f"nascourse select: error: --seed must be 0 or more, got {args.seed}")
+    if not os.path.exists(os.path.join(args.from_run, "supernet.pt")):
+        raise FileNotFoundError(f"{args.from_run} holds no supernet.pt (the trained supernet a selection needs): "
+                                f"give the folder of a finished `nascourse search`")
+    device = get_device(args.device)
+    found = SearchResult.load(args.from_run, with_supernet=True, device=device)
+    supernet, space = found.supernet.to(device), found.config.space
+    magnitude = select.magnitude(supernet)
+    magnitude = magnitude if isinstance(magnitude, str) else genotype_to_str(magnitude)
+    out = args.out or os.path.join(args.from_run, f"select-{args.method}-seed{args.seed}")
+    start = time.perf_counter()
+    if args.method == "magnitude":
+        prepare_folder(out, resume=False, overwrite=args.overwrite, what="selection")
+        genotype = magnitude
+        text = json.dumps({"method": "magnitude", "space": space, "genotype": genotype}, indent=1).encode()
+        atomic_write(os.path.join(out, "result.json"), lambda f: f.write(text))
+    else:
+        preset = get_preset(args.preset, device)
+        config = select.make_pt_config(space, preset.name)
+        c = found.config
+        train_loader, val_loader = search_split(data_mod.load_dataset("cifar10"), c.batch_size, c.image_size,
+                                                c.search_images, device, found.seed)
+        print(f"perturbation-based selection (DARTS-PT) of the supernet in {args.from_run}, preset {preset.name}, "
+              f"seed {args.seed} -> {out}")
+        genotype = select.perturbation_select(supernet, config, train_loader, val_loader, seed=args.seed, out=out,
+                                              resume=args.resume, overwrite=args.overwrite,
+                                              progress=not args.quiet).genotype
+    print(f"finished in {time.perf_counter() - start:.1f} s; {args.method} selection: {genotype}")
+    if space == "nb201":
+        for label, cell in (("this selection", genotype), ("magnitude (argmax of alpha)", magnitude)):
+            record = bench.lookup(cell)
+            print(f"NAS-Bench-201's CIFAR-10 test accuracy, {label}: {record.cifar10:.2f}% after 200 epochs, "
+                  f"{record.cifar10_test12:.2f}% after 12")
+        fig = plot.draw_nb201_cell(genotype, title=f"{args.method} selection").figure
+    else:
+        print(f"magnitude (argmax of alpha) would select: {magnitude}")
+        fig = plot.draw_genotype(genotype, title=f"{args.method} selection")
+    plot.save_figure(fig, os.path.join(out, "cell.png"))
+    print(f"wrote {os.path.join(out, 'result.json')} and cell.png")
+    return 0
+
+
 def _short(cell: str) -> str:
     """A genotype string, shortened for a one-line message."""
     return cell if len(cell) <= 60 else cell[:57] + "..."
@@ -233,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_search(args)
         if args.command == "train":
             return run_train(args)
+        if args.command == "select":
+            return run_select(args)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
         print(f"nascourse {args.command}: error: {cli_words(str(e))}", file=sys.stderr)
         return 2
