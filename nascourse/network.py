@@ -14,7 +14,9 @@ from it and trained from scratch. This module builds the two evaluation networks
   skeleton (Dong & Yang, ICLR 2020, section 2.1). The all-skip cell has 73,306 parameters (the
   API's 0.073 MB).
 
-Both forwards return a pair ``(logits, logits_aux)``, logits_aux being None except for a
+* :class:`PlainCNN`: a plain stack of convolutions, the control of DARTS-PT's edge-shuffle test.
+
+All forwards return a pair ``(logits, logits_aux)``, logits_aux being None except for a
 DartsNetwork with ``auxiliary=True`` in training mode, so a trainer treats them alike. Both take
 a genotype in either form: a Genotype or its string, six op names or an NB201 string. Used wherever
 a lesson builds or trains a discrete network from a genotype.
@@ -210,3 +212,30 @@ class NB201Network(nn.Module):
         for cell in self.cells:
             h = cell(h)
         return self.classifier(F.adaptive_avg_pool2d(self.lastact(h), 1).flatten(1)), None
+
+
+class PlainCNN(nn.Module):
+    """A plain stack of 3x3 convolutions (VGG-like: conv, BN, ReLU, no skip connections, one width).
+
+    The control of DARTS-PT's edge-shuffle test (Wang et al., ICLR 2021, Table 1): a supernet
+    keeps most of its accuracy when two edges of every cell swap places, a plain stack does not
+    when two of its layers do. stem (3 -> C) -> ``layers`` blocks (C -> C) -> global pool -> Linear.
+    forward(x) -> (logits, None), like the other networks.
+    """
+
+    def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10):
+        super().__init__()
+        for name, value in (("C", C), ("layers", layers), ("num_classes", num_classes)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C), nn.ReLU())
+        self.layers = nn.ModuleList([nn.Sequential(nn.Conv2d(C, C, 3, padding=1, bias=False), nn.BatchNorm2d(C),
+                                                   nn.ReLU()) for _ in range(layers)])
+        self.classifier = nn.Linear(C, num_classes)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, None]:
+        """(B, 3, H, W) -> (logits (B, num_classes), None)."""
+        h = self.stem(x)  # (B, C, H, W)
+        for layer in self.layers:
+            h = layer(h)
+        return self.classifier(F.adaptive_avg_pool2d(h, 1).flatten(1)), None

@@ -214,3 +214,56 @@ def test_cli_select_names_what_is_missing(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["select", "--method", "random", "--from", str(tmp_path)])
     assert "invalid choice: 'random'" in capsys.readouterr().err
+
+
+# ------ edge shuffle -------------------------------------------------------------------------------
+
+def test_swapping_edges_keeps_shapes_and_strides_and_is_undone_by_swapping_back():
+    import random
+
+    torch.manual_seed(0)
+    supernet = DartsSupernet(C=2, layers=3)  # cells: normal, reduction, normal... with stride-2 input edges
+    x = torch.randn(4, 3, 8, 8)
+    supernet.eval()
+    before = supernet(x)
+    swaps = S.swap_edges(supernet, random.Random(1))
+    assert len(swaps) == len(supernet.cells)
+    for k, a, b in swaps:
+        assert supernet.cells[k].edges[a].stride == supernet.cells[k].edges[b].stride
+    assert supernet(x).shape == before.shape
+    for k, a, b in swaps:
+        edges = supernet.cells[k].edges
+        edges[a], edges[b] = edges[b], edges[a]
+    assert torch.equal(supernet(x), before)
+
+
+def test_shuffle_robustness_of_interchangeable_edges_is_exact_and_leaves_the_model_alone():
+    """Every edge of a cell holds the same operations with the same weights: any swap is the identity."""
+    torch.manual_seed(0)
+    supernet = NB201Supernet(C=4, N=1)
+    for cell in supernet.cells:
+        if hasattr(cell, "edges"):
+            for edge in cell.edges[1:]:
+                edge.load_state_dict(cell.edges[0].state_dict())
+    batches = _labelled_by(supernet, None, _batches(32))
+    state = {k: v.clone() for k, v in supernet.state_dict().items()}
+    out = S.shuffle_robustness(supernet, batches, draws=3, seed=2)
+    assert out["base"] == 1.0 and out["shuffled"] == [1.0, 1.0, 1.0] and out["std"] == 0.0
+    assert len(out["swaps"]) == 3 and all(len(s) == 3 for s in out["swaps"])  # one swap per search cell
+    assert all(torch.equal(v, supernet.state_dict()[k]) for k, v in state.items())
+
+
+def test_shuffle_robustness_of_a_plain_cnn_swaps_layers():
+    from nascourse.network import PlainCNN
+    torch.manual_seed(0)
+    model = PlainCNN(C=4, layers=4)
+    batches = [(x, torch.zeros(len(x), dtype=torch.long)) for x, _ in _batches(32)]
+    out = S.shuffle_robustness(model, batches, draws=4, seed=0)
+    assert len(out["shuffled"]) == 4 and all(0 <= a <= 1 for a in out["shuffled"])
+    assert all(len(s) == 1 and 0 <= s[0][0] < s[0][1] < 4 for s in out["swaps"])
+    with pytest.raises(ValueError, match="draws must be"):
+        S.shuffle_robustness(model, batches, draws=0)
+    with pytest.raises(ValueError, match="no batches"):
+        S.shuffle_robustness(model, [])
+    with pytest.raises(TypeError, match="`layers` list"):
+        S.shuffle_robustness(torch.nn.Linear(2, 2), batches)
