@@ -21,9 +21,9 @@ Measured (``benchmarks/results/landscape-cpu-2cores.json``; ``--preset tiny --im
 point; stacking 2, 4, 8 and 16 points takes 462, 472, 618 and 951 ms per point (0.91x to 0.44x),
 with losses equal to 5e-8. On a CPU a single point already keeps both cores busy, and the stacked
 convolutions (grouped over the points) are slower than the plain ones, so the loop is kept there.
-With only 256 images per point and a 2 x 2 grid (the CI command) stacking 4 points measured 1.07x
-and 1.15x in two runs: the loop's lead appears once a point holds enough images to keep the cores
-busy. Not yet measured on a GPU, where one small network leaves most of the device idle.
+With only 256 images per point and a 2 x 2 grid (the CI command) stacking 4 points measured 1.07x,
+1.15x and 0.90x in three runs, within the noise of one repeat: the loop's lead appears once a point
+holds enough images to keep the cores busy. Not yet measured on a GPU, where one small network leaves most of the device idle.
 """
 
 from __future__ import annotations
