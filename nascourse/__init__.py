@@ -19,6 +19,7 @@ does that cost? Each module is one idea; data flows through them in this order:
     history         search configurations and results: make_config, SearchResult
     search          the search loops (darts1, darts2, idarts, gdas, rsws, fixed): search.search
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
+    shuffle         why alpha misleads: a supernet survives swapped edges, a plain CNN does not
     runs            run folders that never lose work: atomic writes, safe checkpoints
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
@@ -62,8 +63,8 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
-            "hypergrad", "history", "search", "select", "runs", "network", "train", "landscape", "plot", "alphaplot",
-            "landscapeplot", "widgets", "stepcheck", "cli")
+            "hypergrad", "history", "search", "select", "shuffle", "runs", "network", "train", "landscape", "plot",
+            "alphaplot", "landscapeplot", "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]
 

@@ -21,15 +21,12 @@ rules:
 
 This module holds the measurements: ``projected_weights`` (the mixing weights once some edges
 are decided), ``operation_strength``, ``edge_strength``, the two selections of one edge and the
-whole procedure (``perturbation_select``); and DARTS-PT's edge-shuffle test of why α misleads
-(``shuffle_robustness``): a supernet barely notices when two edges of every cell trade places, so
-its cells behave like an unrolled estimator of one feature map, not a circuit whose every edge
-has its own role. Lesson 06 compares them.
+whole procedure (``perturbation_select``). Why α misleads is the subject of ``shuffle.py``.
+Lesson 06 compares them.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -45,11 +42,10 @@ from .batches import forever
 from .config import progress_disabled
 from .genotypes import genotype_to_str
 from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, prepare_folder, save_checkpoint_file
-from .search import batch_statistics, evaluate
+from .search import evaluate
 
 __all__ = ["magnitude", "projected_weights", "operation_strength", "edge_strength", "strongest_operation",
-           "weakest_edge", "Decisions", "PTConfig", "make_pt_config", "SelectionResult", "perturbation_select",
-           "swap_edges", "swap_layers", "shuffle_robustness"]
+           "weakest_edge", "Decisions", "PTConfig", "make_pt_config", "SelectionResult", "perturbation_select"]
 
 
 def magnitude(supernet, weights: list[torch.Tensor] | None = None):
@@ -397,71 +393,3 @@ def _genotype_string(supernet, decisions: Decisions) -> str:
     """The genotype of the projected weights: DARTS's parse (two strongest live inputs per node), or NB201's argmax."""
     genotype = supernet.genotype(projected_weights(supernet, decisions))
     return genotype if isinstance(genotype, str) else genotype_to_str(genotype)
-
-
-# ---------------------------------------------------------------------------------------------
-# why α misleads: the supernet as an unrolled estimator (DARTS-PT, Table 1)
-
-
-def swap_edges(supernet, rng: random.Random) -> list[tuple[int, int, int]]:
-    """In every search cell, two random edges of the same stride trade their operations (with their
-    trained weights), in place; α stays with the positions. Returns (cell index, edge a, edge b)."""
-    swaps = []
-    for k, cell in enumerate(supernet.cells):
-        edges = getattr(cell, "edges", None)
-        if edges is None:  # NAS-Bench-201's fixed ResNet blocks between stages
-            continue
-        pairs = [(a, b) for a in range(len(edges)) for b in range(a + 1, len(edges))
-                 if edges[a].stride == edges[b].stride]
-        a, b = rng.choice(pairs)
-        edges[a], edges[b] = edges[b], edges[a]
-        swaps.append((k, a, b))
-    return swaps
-
-
-def swap_layers(model, rng: random.Random) -> list[tuple[int, int]]:
-    """Two random layers of a plain stack (``model.layers``, e.g. ``network.PlainCNN``) trade places, in place."""
-    a, b = sorted(rng.sample(range(len(model.layers)), 2))
-    model.layers[a], model.layers[b] = model.layers[b], model.layers[a]
-    return [(a, b)]
-
-
-@torch.no_grad()
-def _accuracy(model, batches, weights=None) -> float:
-    """Accuracy with batch statistics (running ones restored), for a supernet or a plain network."""
-    correct, total = 0.0, 0
-    with batch_statistics(model):
-        for x, y in batches:
-            out = model(x, weights) if hasattr(model, "arch_parameters") else model(x)
-            logits = out[0] if isinstance(out, tuple) else out
-            correct += float((logits.argmax(1) == y).sum())
-            total += len(y)
-    return correct / total
-
-
-def shuffle_robustness(model, batches, draws: int = 5, seed: int = 0, weights=None) -> dict:
-    """DARTS-PT's edge-shuffle test: accuracy before and after random swaps, over ``draws`` draws.
-
-    A supernet (``arch_parameters``) swaps two edges in every cell (``swap_edges``), any other model
-    two of its ``layers`` (``swap_layers``); each draw starts from a fresh copy, so ``model`` is left
-    as it was. Accuracy with batch statistics on ``batches`` (a list of (x, y)), as DARTS-PT scores
-    supernets. Returns {"base", "shuffled" (one accuracy per draw), "mean", "std", "swaps"}.
-    """
-    if not isinstance(draws, int) or draws < 1:
-        raise ValueError(f"draws must be a whole number >= 1, got {draws!r}")
-    batches = list(batches)
-    if not batches:
-        raise ValueError("no batches to measure on: pass a list of (x, y), e.g. loader.plain_batches(10)")
-    is_supernet = hasattr(model, "arch_parameters")
-    if not is_supernet and not hasattr(model, "layers"):
-        raise TypeError(f"shuffle_robustness needs a supernet or a model with a `layers` list (network.PlainCNN), "
-                        f"got {type(model).__name__}")
-    rng = random.Random(seed)
-    base, shuffled, swaps = _accuracy(model, batches, weights), [], []
-    for _ in range(draws):
-        moved = copy.deepcopy(model)
-        swaps.append(swap_edges(moved, rng) if is_supernet else swap_layers(moved, rng))
-        shuffled.append(_accuracy(moved, batches, weights))
-    mean = sum(shuffled) / draws
-    std = math.sqrt(sum((a - mean) ** 2 for a in shuffled) / draws)
-    return {"base": base, "shuffled": shuffled, "mean": mean, "std": std, "swaps": swaps}

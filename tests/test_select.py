@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from nascourse import select as S
+from nascourse import shuffle as SH
 from nascourse.ops import DARTS_OPS, NB201_OPS
 from nascourse.search import evaluate
 from nascourse.supernet import DartsSupernet, NB201Supernet
@@ -226,7 +227,7 @@ def test_swapping_edges_keeps_shapes_and_strides_and_is_undone_by_swapping_back(
     x = torch.randn(4, 3, 8, 8)
     supernet.eval()
     before = supernet(x)
-    swaps = S.swap_edges(supernet, random.Random(1))
+    swaps = SH.swap_edges(supernet, random.Random(1))
     assert len(swaps) == len(supernet.cells)
     for k, a, b in swaps:
         assert supernet.cells[k].edges[a].stride == supernet.cells[k].edges[b].stride
@@ -247,7 +248,7 @@ def test_shuffle_robustness_of_interchangeable_edges_is_exact_and_leaves_the_mod
                 edge.load_state_dict(cell.edges[0].state_dict())
     batches = _labelled_by(supernet, None, _batches(32))
     state = {k: v.clone() for k, v in supernet.state_dict().items()}
-    out = S.shuffle_robustness(supernet, batches, draws=3, seed=2)
+    out = SH.shuffle_robustness(supernet, batches, draws=3, seed=2)
     assert out["base"] == 1.0 and out["shuffled"] == [1.0, 1.0, 1.0] and out["std"] == 0.0
     assert len(out["swaps"]) == 3 and all(len(s) == 3 for s in out["swaps"])  # one swap per search cell
     assert all(torch.equal(v, supernet.state_dict()[k]) for k, v in state.items())
@@ -258,12 +259,12 @@ def test_shuffle_robustness_of_a_plain_cnn_swaps_layers():
     torch.manual_seed(0)
     model = PlainCNN(C=4, layers=4)
     batches = [(x, torch.zeros(len(x), dtype=torch.long)) for x, _ in _batches(32)]
-    out = S.shuffle_robustness(model, batches, draws=4, seed=0)
+    out = SH.shuffle_robustness(model, batches, draws=4, seed=0)
     assert len(out["shuffled"]) == 4 and all(0 <= a <= 1 for a in out["shuffled"])
     assert all(len(s) == 1 and 0 <= s[0][0] < s[0][1] < 4 for s in out["swaps"])
     with pytest.raises(ValueError, match="draws must be"):
-        S.shuffle_robustness(model, batches, draws=0)
+        SH.shuffle_robustness(model, batches, draws=0)
     with pytest.raises(ValueError, match="no batches"):
-        S.shuffle_robustness(model, [])
+        SH.shuffle_robustness(model, [])
     with pytest.raises(TypeError, match="`layers` list"):
-        S.shuffle_robustness(torch.nn.Linear(2, 2), batches)
+        SH.shuffle_robustness(torch.nn.Linear(2, 2), batches)
