@@ -201,6 +201,9 @@ for label, shape in (("top 100 after 12 epochs", bench_analysis.top_shape("cifar
 family = [("DARTS_V2", G.DARTS_V2), ("wide", G.widest_shallowest(G.DARTS_V2))] + G.width_family(G.DARTS_V2)
 shape = {name: G.genotype_width_depth(g)["normal"] for name, g in family}
 print("  ".join(f"{name} {w:.1f}c/{d}" for name, (w, d) in shape.items()))
+for name in ("c1", "c2"):
+    inputs = sorted({j for _, j in dict(family)[name].normal if j < 2})
+    print(f"{name}'s normal cell reads the cell inputs {inputs} (0 = c_(k-2), 1 = c_(k-1))")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13.0, 3.4))
@@ -340,8 +343,8 @@ for run in sorted(mean_runs, key=lambda r: (r["width"], -r["depth"])):
 #   losses of 1.45 and 1.50, against 1.34 to 1.38 for the twelve other cells, whose curves overlap. c3 (2c, but depth 4) is as good as the widest. Between 2.5c and 4c the
 #   differences are within the spread between seeds. So at this scale "narrow and deep is slow" is
 #   clearer than "wider is faster".
-# * **A detail worth a look:** c2's normal cell never reads its second input $c_{k-1}$ (print
-#   `dict(family)["c2"]`): a random rewiring can disconnect a cell from the previous cell entirely.
+# * **A detail worth a look:** c2's normal cell never reads its second input $c_{k-1}$ (printed with
+#   the family in section 3): a random rewiring can disconnect a cell from the previous cell entirely.
 # * **Final accuracy** follows the same order at this budget: c2 44.7 %, c1 47.9 %, all others
 #   between 49.6 % and 51.2 % (the wide form 51.2 %, DARTS_V2 50.4 %). Whether wide cells stay ahead
 #   after a long training, the paper's third step, is beyond a 12-epoch run; the benchmark in
