@@ -5,7 +5,8 @@ of a plain stack of convolutions and it collapses. The supernet's cells behave l
 estimator of one feature map, each edge refining the same quantity, not like a circuit whose
 every edge has its own role, so the size of an edge's α says little about what that edge does.
 ``shuffle_robustness`` measures this for a supernet (``swap_edges``) or a plain network
-(``swap_layers``, e.g. ``network.PlainCNN``). Lesson 06 uses it beside ``select.py``.
+(``swap_layers``, e.g. ``network.PlainCNN``, trained by ``fit_plain`` on the supernet's weight half).
+Lesson 06 uses it beside ``select.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import math
 import random
 
 import torch
+import torch.nn.functional as F
 
 from .search import batch_statistics
 
-__all__ = ["swap_edges", "swap_layers", "shuffle_robustness"]
+__all__ = ["swap_edges", "swap_layers", "shuffle_robustness", "fit_plain"]
 
 def swap_edges(supernet, rng: random.Random) -> list[tuple[int, int, int]]:
     """In every search cell, two random edges of the same stride trade their operations (with their
@@ -82,3 +84,30 @@ def shuffle_robustness(model, batches, draws: int = 5, seed: int = 0, weights=No
     mean = sum(shuffled) / draws
     std = math.sqrt(sum((a - mean) ** 2 for a in shuffled) / draws)
     return {"base": base, "shuffled": shuffled, "mean": mean, "std": std, "swaps": swaps}
+
+
+def fit_plain(model, loader, epochs: int, lr: float = 0.025, momentum: float = 0.9, weight_decay: float = 3e-4,
+              grad_clip: float = 5.0) -> list[float]:
+    """Train the control network (``network.PlainCNN``) on ``loader`` as DARTS trains a supernet's
+    weights: SGD with momentum, a cosine learning rate from ``lr`` to 0 over ``epochs``, gradient
+    clipping. In place; returns the mean training loss of each epoch."""
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
+    model.train()
+    losses = []
+    for _ in range(epochs):
+        total, count = 0.0, 0
+        for x, y in loader:
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x)[0], y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"the control network's loss became {float(loss)}: lower lr (now {lr})")
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        schedule.step()
+        losses.append(total / count)
+    return losses

@@ -268,3 +268,19 @@ def test_shuffle_robustness_of_a_plain_cnn_swaps_layers():
         SH.shuffle_robustness(model, [])
     with pytest.raises(TypeError, match="`layers` list"):
         SH.shuffle_robustness(torch.nn.Linear(2, 2), batches)
+
+
+def test_fit_plain_lowers_the_loss_of_a_learnable_task_and_refuses_no_epochs():
+    from nascourse.network import PlainCNN
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(64, 3, 8, 8, generator=g)
+    x[32:] += 1.0  # class 1 is brighter: a plain CNN with global pooling can learn it
+    y = torch.cat([torch.zeros(32), torch.ones(32)]).long()
+    perm = torch.randperm(64, generator=g)
+    loader = [(x[perm[i:i + 16]], y[perm[i:i + 16]]) for i in range(0, 64, 16)]
+    model = PlainCNN(C=4, layers=2, num_classes=2)
+    losses = SH.fit_plain(model, loader, epochs=8, lr=0.05)
+    assert len(losses) == 8 and losses[-1] < 0.7 * losses[0]  # 0.73 -> 0.43
+    with pytest.raises(ValueError, match="epochs must be"):
+        SH.fit_plain(model, loader, epochs=0)
