@@ -120,6 +120,52 @@ SNAS_MILD = Genotype(
 )
 
 
+def _pt(normal, reduce) -> Genotype:
+    return Genotype(normal=normal, normal_concat=[2, 3, 4, 5], reduce=reduce, reduce_concat=[2, 3, 4, 5])
+
+
+# DARTS-PT (Wang et al., ICLR 2021): the DARTS-space cells of four search seeds on CIFAR-10, selected by
+# perturbation from first-order DARTS supernets (DARTS_PT) and from supernets trained with α fixed
+# (FIX_ALPHA_PT), as in their repository (ruocwang/darts-pt sota/cnn/genotypes.py: darts_pt_s5_0..3 and
+# blank_pt_s5_0..3). Lesson 06 compares their width and depth with the magnitude rule's cells.
+DARTS_PT = (
+    _pt([("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_5x5", 0), ("dil_conv_3x3", 1),
+         ("skip_connect", 0), ("skip_connect", 2), ("skip_connect", 0), ("max_pool_3x3", 4)],
+        [("sep_conv_3x3", 0), ("avg_pool_3x3", 1), ("dil_conv_5x5", 1), ("dil_conv_3x3", 2),
+         ("avg_pool_3x3", 0), ("max_pool_3x3", 2), ("sep_conv_3x3", 2), ("skip_connect", 4)]),
+    _pt([("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("dil_conv_3x3", 1),
+         ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 0), ("dil_conv_3x3", 4)],
+        [("dil_conv_5x5", 0), ("avg_pool_3x3", 1), ("max_pool_3x3", 0), ("sep_conv_5x5", 2),
+         ("max_pool_3x3", 1), ("dil_conv_3x3", 3), ("sep_conv_5x5", 0), ("sep_conv_3x3", 4)]),
+    _pt([("skip_connect", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("dil_conv_3x3", 1),
+         ("skip_connect", 2), ("dil_conv_3x3", 3), ("max_pool_3x3", 1), ("skip_connect", 2)],
+        [("avg_pool_3x3", 0), ("max_pool_3x3", 1), ("avg_pool_3x3", 0), ("sep_conv_3x3", 1),
+         ("dil_conv_5x5", 2), ("skip_connect", 3), ("sep_conv_3x3", 2), ("sep_conv_5x5", 4)]),
+    _pt([("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
+         ("skip_connect", 0), ("skip_connect", 2), ("sep_conv_3x3", 1), ("skip_connect", 3)],
+        [("avg_pool_3x3", 0), ("sep_conv_5x5", 1), ("max_pool_3x3", 1), ("skip_connect", 2),
+         ("dil_conv_5x5", 1), ("max_pool_3x3", 3), ("sep_conv_5x5", 2), ("skip_connect", 3)]),
+)
+
+FIX_ALPHA_PT = (
+    _pt([("sep_conv_3x3", 0), ("sep_conv_5x5", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
+         ("avg_pool_3x3", 1), ("skip_connect", 3), ("max_pool_3x3", 0), ("avg_pool_3x3", 2)],
+        [("skip_connect", 0), ("sep_conv_5x5", 1), ("dil_conv_3x3", 1), ("sep_conv_5x5", 2),
+         ("max_pool_3x3", 0), ("skip_connect", 3), ("max_pool_3x3", 0), ("max_pool_3x3", 2)]),
+    _pt([("avg_pool_3x3", 0), ("avg_pool_3x3", 1), ("sep_conv_3x3", 0), ("max_pool_3x3", 2),
+         ("skip_connect", 2), ("sep_conv_3x3", 3), ("sep_conv_5x5", 0), ("sep_conv_5x5", 1)],
+        [("max_pool_3x3", 0), ("dil_conv_5x5", 1), ("sep_conv_3x3", 0), ("skip_connect", 1),
+         ("avg_pool_3x3", 2), ("max_pool_3x3", 3), ("sep_conv_5x5", 3), ("sep_conv_5x5", 4)]),
+    _pt([("avg_pool_3x3", 0), ("dil_conv_3x3", 1), ("sep_conv_5x5", 0), ("max_pool_3x3", 1),
+         ("max_pool_3x3", 0), ("skip_connect", 1), ("sep_conv_5x5", 1), ("avg_pool_3x3", 2)],
+        [("sep_conv_3x3", 0), ("avg_pool_3x3", 1), ("avg_pool_3x3", 0), ("sep_conv_5x5", 1),
+         ("max_pool_3x3", 0), ("sep_conv_5x5", 3), ("max_pool_3x3", 2), ("dil_conv_5x5", 4)]),
+    _pt([("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("skip_connect", 1),
+         ("max_pool_3x3", 2), ("sep_conv_3x3", 3), ("avg_pool_3x3", 0), ("sep_conv_5x5", 1)],
+        [("dil_conv_5x5", 0), ("sep_conv_5x5", 1), ("sep_conv_5x5", 0), ("dil_conv_3x3", 1),
+         ("avg_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 0), ("skip_connect", 4)]),
+)
+
 def derive_cell(weights: torch.Tensor, ops: list[str], steps: int = 4) -> list[tuple[str, int]]:
     """DARTS's magnitude rule (Liu et al., ICLR 2019, section 2.4): a cell list from a (num_edges, num_ops) matrix.
 

@@ -504,3 +504,17 @@ def test_width_family_is_c1_to_c12_with_width_rising_and_depth_falling():
     assert width_family(genotype_to_str(DARTS_V2), seed=1) == family  # the string form, and reproducible
     with pytest.raises(ValueError, match="too few cells"):
         width_family(DARTS_V2, widths=(0.5,), max_draws=50)
+
+
+def test_darts_pt_cells_are_valid_and_no_wider_than_darts():
+    """DARTS-PT's published DARTS-space cells (Wang et al., ICLR 2021): valid genotypes of DARTS's
+    search operations, and every normal cell narrower than or as wide as DARTS_V2's 3.5c, with
+    depth 3 or 4 (lesson 06 tabulates them)."""
+    from nascourse.genotypes import DARTS_PT, FIX_ALPHA_PT, check_genotype, genotype_width_depth
+    from nascourse.ops import DARTS_OPS
+    assert len(DARTS_PT) == len(FIX_ALPHA_PT) == 4
+    for g in DARTS_PT + FIX_ALPHA_PT:
+        check_genotype(g, DARTS_OPS)
+        width, depth = genotype_width_depth(g)["normal"]
+        assert width <= genotype_width_depth(DARTS_V2)["normal"][0] and depth in (3, 4)
+    assert [genotype_width_depth(g)["normal"] for g in DARTS_PT] == [(3.0, 4), (3.0, 4), (2.5, 3), (3.0, 3)]
