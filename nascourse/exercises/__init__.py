@@ -15,6 +15,7 @@ from .lesson02_darts import check_mixed_op, check_arch_gradient
 from .lesson03_hypergradients import check_neumann, check_mixed_fd, check_neumann_rate
 from .lesson04_convergence import check_spearman, check_group_depth_rho
 from .lesson05_landscapes import check_filter_normalise, check_gradient_variance
+from .lesson06_selection import check_operation_strength, check_optimal_skip_weight
 
 __all__ = [
     "check_param_counts",  # lesson 00
@@ -23,4 +24,5 @@ __all__ = [
     "check_neumann", "check_mixed_fd", "check_neumann_rate",  # lesson 03
     "check_spearman", "check_group_depth_rho",  # lesson 04
     "check_filter_normalise", "check_gradient_variance",  # lesson 05
+    "check_operation_strength", "check_optimal_skip_weight",  # lesson 06
 ]
