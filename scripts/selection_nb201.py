@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 
 import torch
@@ -40,6 +41,8 @@ def main(argv=None) -> int:
     ap.add_argument("--image-size", type=int, default=16)
     ap.add_argument("--a-lr", type=float, default=3e-4, help="DARTS's architecture learning rate")
     ap.add_argument("--pt-preset", default="colab", help="make_pt_config preset: fine-tuning and evaluation budget")
+    ap.add_argument("--keep-history", action="store_true",
+                    help="also copy the DARTS search's result.json (its per-epoch history) to OUT/darts1-seed<S>/")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", default="lessons/results/selection-nb201")
@@ -75,6 +78,10 @@ def main(argv=None) -> int:
         print(f"seed {args.seed}, {method}: magnitude {entry['magnitude']['cifar10']:.2f}%, "
               f"PT {entry['pt']['cifar10']:.2f}% ({time.perf_counter() - start:.0f} s)", flush=True)
     os.makedirs(args.out, exist_ok=True)
+    if args.keep_history:
+        os.makedirs(os.path.join(args.out, f"darts1-seed{args.seed}"), exist_ok=True)
+        shutil.copyfile(os.path.join(args.runs, f"darts1-seed{args.seed}", "result.json"),
+                        os.path.join(args.out, f"darts1-seed{args.seed}", "result.json"))
     text = json.dumps(report, indent=1).encode()
     atomic_write(os.path.join(args.out, f"seed{args.seed}.json"), lambda f: f.write(text))
     return 0
