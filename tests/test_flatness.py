@@ -1,0 +1,84 @@
+"""Neighbourhood scores and neighbourhood-aware random search on NAS-Bench-201 (the course's reconstruction)."""
+
+import numpy as np
+import pytest
+
+from nascourse import bench
+from nascourse import flatness as FL
+from nascourse.nb201 import nb201_neighbours
+
+
+def test_neighbour_table_matches_brute_force_and_is_symmetric():
+    table = FL.neighbour_table()
+    assert table.shape == (bench.N_CELLS, 24)
+    rng = np.random.default_rng(0)
+    for i in rng.choice(bench.N_CELLS, size=40, replace=False):
+        want = [bench.index_of(c) for c in nb201_neighbours(bench.ops_of(int(i)))]
+        assert table[i].tolist() == want
+    assert all(len(set(row)) == 24 for row in table[:500].tolist())
+    assert not (table == np.arange(bench.N_CELLS)[:, None]).any()
+    pairs = {(int(i), int(j)) for i in range(0, bench.N_CELLS, 97) for j in table[i]}
+    assert all(i in table[j] for i, j in pairs)  # j is i's neighbour exactly when i is j's
+
+
+@pytest.mark.parametrize("agg", ["mean", "min"])
+def test_neighbourhood_scores_equal_brute_force_look_ups(agg):
+    scores = FL.neighbourhood_scores("cifar10_val12", agg)
+    for i in (0, 1462, 6111, 15624):
+        values = [bench.lookup(i).cifar10_val12] + [r.cifar10_val12 for r in bench.neighbour_records(i)]
+        want = np.mean(values) if agg == "mean" else min(values)
+        assert scores[i] == pytest.approx(want, abs=1e-12)
+        got = FL.neighbourhood_score(bench.ops_of(i), lambda c: bench.lookup(c).cifar10_val12, agg=agg)
+        assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_neighbourhood_score_with_k_sampled_neighbours():
+    measure = lambda c: bench.lookup(c).cifar10  # noqa: E731
+    cell = bench.ops_of(1462)
+    assert FL.neighbourhood_score(cell, measure, k=0, rng=np.random.default_rng(0)) == bench.lookup(1462).cifar10
+    rng = np.random.default_rng(3)
+    picked = rng.choice(24, size=5, replace=False)
+    around = [nb201_neighbours(cell)[i] for i in picked]
+    want = np.mean([measure(cell)] + [measure(c) for c in around])
+    assert FL.neighbourhood_score(cell, measure, k=5, rng=np.random.default_rng(3)) == pytest.approx(want)
+    with pytest.raises(ValueError, match="k must be"):
+        FL.neighbourhood_score(cell, measure, k=25, rng=rng)
+    with pytest.raises(ValueError, match="needs rng"):
+        FL.neighbourhood_score(cell, measure, k=2)
+    with pytest.raises(ValueError, match="agg must be"):
+        FL.neighbourhood_score(cell, measure, agg="max")
+
+
+def test_na_rs_with_no_neighbours_is_rs_and_rs_keeps_the_best_of_its_draws():
+    rs = FL.random_search(50, seeds=30, seed=7)
+    na0 = FL.na_random_search(50, k=0, seeds=30, seed=7)
+    assert np.array_equal(rs.chosen, na0.chosen) and np.array_equal(rs.queries, na0.queries)
+    rng = np.random.default_rng(7)
+    first = rng.choice(bench.N_CELLS, size=50, replace=False)
+    val = bench.table()["cifar10_val12"]
+    assert rs.chosen[0] == first[np.argmax(val[first])]
+    assert rs.test[0] == bench.table()["cifar10"][rs.chosen[0]]
+
+
+def test_na_rs_counts_distinct_queries_and_scores_by_the_whole_neighbourhood():
+    out = FL.na_random_search(20, k=None, seeds=5, seed=1)
+    rng = np.random.default_rng(1)
+    drawn = rng.choice(bench.N_CELLS, size=20, replace=False)
+    block = np.concatenate([drawn[:, None], FL.neighbour_table()[drawn]], axis=1)
+    assert out.queries[0] == len(np.unique(block)) <= 20 * 25
+    scores = FL.neighbourhood_scores("cifar10_val12")
+    assert out.chosen[0] == drawn[np.argmax(scores[drawn])]
+    assert "over 5 seeds" in out.summary()
+
+
+def test_bad_search_inputs_name_the_value():
+    with pytest.raises(ValueError, match="n must be at most"):
+        FL.random_search(20_000)
+    with pytest.raises(ValueError, match="seeds must be"):
+        FL.random_search(10, seeds=0)
+    with pytest.raises(ValueError, match="unknown metric"):
+        FL.na_random_search(10, select="cifar10_val")
+    with pytest.raises(ValueError, match="k must be None"):
+        FL.na_random_search(10, k=30)
+    with pytest.raises(ValueError, match="one value per cell"):
+        FL.neighbourhood_scores(np.zeros(10))
