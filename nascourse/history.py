@@ -32,6 +32,7 @@ from .config import get_preset
 from .genotypes import Genotype, cell_width_depth, genotype_from_str, genotype_to_str
 from .nb201 import nb201_parse
 from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, save_checkpoint_file, settings_diff
+from .supernet import build_supernet
 
 SPACES = ("darts", "nb201")
 METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed")
@@ -241,7 +242,6 @@ class SearchResult:
             raise RunFolderError(f"{path} is not a readable search result ({type(e).__name__}: {e}); "
                                  "run the search again with overwrite=True") from None
         if with_supernet:
-            from .search import build_supernet  # search imports this module
             result.supernet = build_supernet(result.config)
             weights = os.path.join(folder, "supernet.pt")
             try:

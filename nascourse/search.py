@@ -41,18 +41,11 @@ from .history import (SearchConfig, SearchResult, epoch_record, make_config, rea
                       save_checkpoint)
 from .hypergrad import hypergradient
 from .runs import StopAfterStep, prepare_folder
-from .supernet import DartsSupernet, NB201Supernet
+from .supernet import build_supernet
 
 __all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
            "gumbel_weights", "sample_path",
            "make_config", "SearchConfig", "SearchResult"]
-
-
-def build_supernet(config: SearchConfig) -> torch.nn.Module:
-    """The supernet of ``config.space`` at the config's size (10 classes, CIFAR-10)."""
-    if config.space == "darts":
-        return DartsSupernet(C=config.C, layers=config.layers)
-    return NB201Supernet(C=config.C, N=config.N)
 
 
 def make_optimizers(supernet, config: SearchConfig) -> tuple[torch.optim.SGD, torch.optim.Adam]:

@@ -11,7 +11,8 @@ appendix A.1.1; their code's ``model_search.py``) and the NAS-Bench-201 one (Don
 * :class:`MixedOp`: the mixture on one edge.
 * :class:`SearchCell`: the DARTS cell, 2 inputs, ``steps`` intermediate nodes, every earlier node
   feeding every later one (14 edges for 4 nodes); :class:`NB201SearchCell`: 4 nodes, 6 edges.
-* :class:`DartsSupernet` (8 cells, C=16) and :class:`NB201Supernet` (3 x 5 cells, C=16).
+* :class:`DartsSupernet` (8 cells, C=16) and :class:`NB201Supernet` (3 x 5 cells, C=16);
+  :func:`build_supernet` makes the one a search configuration describes.
 
 Every supernet exposes the same small interface: ``arch_parameters()`` (alpha), ``weight_parameters()``
 (w), ``arch_weights()`` (softmax(alpha)), ``forward(x, weights=None)`` and ``genotype(weights=None)``.
@@ -289,3 +290,13 @@ class NB201Supernet(_Supernet):
         (w,) = self.arch_weights() if weights is None else self._check_weights(weights)
         return nb201_format(nb201_derive(w, self.ops), self.ops)  # (6, |O|) -> 6 op names -> string
 
+
+
+def build_supernet(config) -> nn.Module:
+    """The supernet a search configuration describes (``history.make_config``): ``config.space``
+    ("darts" or "nb201") at the config's size (C and layers, or C and N), 10 classes (CIFAR-10)."""
+    if config.space == "darts":
+        return DartsSupernet(C=config.C, layers=config.layers)
+    if config.space == "nb201":
+        return NB201Supernet(C=config.C, N=config.N)
+    raise ValueError(f"unknown search space {config.space!r}: expected 'darts' or 'nb201'")
