@@ -475,8 +475,7 @@ if darts_runs:
 # ### What did we see
 #
 # * **Published cells.** DARTS-PT's cells are narrower and deeper than DARTS's: normal cells 2.5 to 3.0c
-#   wide (mean 2.88c) against 3.5c, depth 3 to 4 (mean 3.5) against 3. PT's cells hold more edges between
-#   intermediate nodes than DARTS's cells have.
+#   wide (mean 2.88c) against 3.5c, depth 3 to 4 (mean 3.5) against 3.
 # * **Our DARTS-space runs** (three seeds, C = 8, 5 cells, 2,000 images, 10 epochs) went the other way.
 #   The magnitude rule chose chains of convolutions: every normal cell 2.0c wide, depth 4 or 5, all eight
 #   operations separable or dilated convolutions, no skip connection. PT chose wider, shallower cells in
