@@ -59,6 +59,7 @@ from torch import nn
 from nascourse import bench_analysis, config, data, exercises, plot
 from nascourse import genotypes as G
 from nascourse import landscape as L
+from nascourse import sharpness as S
 from nascourse.train import build_network, make_train_config, train
 
 preset = config.get_preset()  # tiny on a CPU, colab on a GPU, or $NASCOURSE_PRESET
@@ -210,13 +211,13 @@ plt.show()
 # $$v \leftarrow \frac{Hv}{\|Hv\|}, \qquad \lambda \approx v^\top H v, \qquad \text{until } \lambda
 # \text{ changes by less than } 10^{-3} \text{ relative.}$$
 #
-# `landscape.hessian_max_eigenvalue` averages $Hv$ over fixed batches and, like Li et al., uses the
+# `sharpness.hessian_max_eigenvalue` averages $Hv$ over fixed batches and, like Li et al., uses the
 # weights with more than one dimension (convolutions and the classifier).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 hess_batches = test[:1]  # the first 250 test images
-sharp = {name: L.hessian_max_eigenvalue(n, hess_batches, iters=20) for name, n in nets.items()}
+sharp = {name: S.hessian_max_eigenvalue(n, hess_batches, iters=20) for name, n in nets.items()}
 for name, e in sharp.items():
     print(f"{name}: lambda_max = {e.value:.4g} after {e.iterations} products, converged: {e.converged}")
 
@@ -421,8 +422,8 @@ predicted_abs = {"wide": k * m2, "deep": k * a_hat ** (2 * (k - 1) / k) * m2}
 predicted_rel = {"wide": a_hat ** 2 / k * m2, "deep": k * a_hat ** 2 * m2}
 lam_rel = {}
 for name, cell in lin.items():
-    lam_abs = L.hessian_max_eigenvalue(cell, batches_lin, criterion=half_mse, iters=200, tol=1e-10)
-    lam_rel[name] = L.hessian_max_eigenvalue(Relative(cell), batches_lin, criterion=half_mse, iters=200, tol=1e-10)
+    lam_abs = S.hessian_max_eigenvalue(cell, batches_lin, criterion=half_mse, iters=200, tol=1e-10)
+    lam_rel[name] = S.hessian_max_eigenvalue(Relative(cell), batches_lin, criterion=half_mse, iters=200, tol=1e-10)
     print(f"{name}: lambda_max in w: {lam_abs.value:.4f} (derived {predicted_abs[name]:.4f});  "
           f"in units of the weights: {lam_rel[name].value:.4f} (derived {predicted_rel[name]:.4f})")
 print(f"ratio deep / wide in units of the weights: {lam_rel['deep'].value / lam_rel['wide'].value:.3f} "

@@ -16,6 +16,8 @@ does that cost? Each module is one idea; data flows through them in this order:
     supernet        the weight-sharing supernets: DartsSupernet, NB201Supernet
     fast            the same DARTS supernet forward in fewer kernels: FastDartsForward
     hypergrad       hypergradient estimators (first order, unrolled, Neumann, CG, exact)
+    sharpness       the Hessian's largest eigenvalue (weights or α) and DARTS-ES's stopping rule:
+                    hessian_max_eigenvalue, alpha_hessian_max_eigenvalue, darts_es
     history         search configurations and results: make_config, SearchResult
     search          the search loops (darts1, darts2, idarts, gdas, rsws, fixed): search.search
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
@@ -23,8 +25,7 @@ does that cost? Each module is one idea; data flows through them in this order:
     runs            run folders that never lose work: atomic writes, safe checkpoints
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
-    landscape       loss surfaces, gradient variance, Hessian sharpness: random_direction, surface_2d,
-                    gradient_variance, hessian_max_eigenvalue, alpha_hessian_max_eigenvalue
+    landscape       loss surfaces and gradient variance: random_direction, surface_2d, gradient_variance
     plot, widgets   figures and notebook front ends
 
 A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
@@ -63,7 +64,7 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
-            "hypergrad", "history", "search", "select", "shuffle", "runs", "network", "train", "landscape", "plot",
+            "hypergrad", "sharpness", "history", "search", "select", "shuffle", "runs", "network", "train", "landscape", "plot",
             "alphaplot", "landscapeplot", "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]

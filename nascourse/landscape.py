@@ -1,4 +1,4 @@
-"""Loss landscapes, gradient noise and sharpness: what Shu et al. measure to explain fast convergence.
+"""Loss landscapes and gradient noise: what Shu et al. measure to explain fast convergence.
 
 Shu, Wang & Cai (ICLR 2020) argue that wide, shallow cells converge fast because their loss
 landscape is smooth and their gradients are accurate. This module measures both around a trained
@@ -16,10 +16,8 @@ network θ*, with the tools of the papers they build on:
 * **Gradient variance** (the course's estimator, spec 9.1): with g_j the gradient of the mean loss
   of minibatch j (size b) over all trainable parameters, ḡ their mean over the B batches,
   GV = (1/B) Σ_j ||g_j - ḡ||²; it depends on b (≈ per-sample variance / b), so b is reported.
-* **λ_max of the weight Hessian** (spec 9.3) by power iteration on Hessian-vector products of the
-  loss averaged over fixed batches, and of the **α Hessian** of a supernet on one validation
-  batch with the weight-decay term RobustDARTS adds, H + wd I (Zela et al., ICLR 2020, spec 9.2).
-  Both report how many iterations they took and whether the estimate converged.
+The curvature of these minima (λ_max of the weight Hessian, and of a supernet's α Hessian) is
+``sharpness.py``'s.
 
 Grids cost one evaluation per point. ``surface_2d`` evaluates several points per call by stacking
 their parameters and mapping the network over them (``torch.func.functional_call`` under
@@ -33,7 +31,6 @@ Lesson 05 uses all of it.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,10 +42,10 @@ from torch import Tensor, nn
 
 from . import batches as batches_mod
 from . import data as data_mod
+from .sharpness import batch_list, grads_or_zero, kept_mode, logits_of
 
 __all__ = ["fixed_batches", "trainable", "random_direction", "evaluate", "Surface", "surface_1d", "surface_2d",
-           "interpolation", "GradientVariance", "gradient_variance", "gradient_variance_grid", "Eigen",
-           "power_iteration", "hessian_max_eigenvalue", "alpha_hessian_max_eigenvalue", "grid"]
+           "interpolation", "GradientVariance", "gradient_variance", "gradient_variance_grid", "grid"]
 
 Batch = tuple[Tensor, Tensor]
 # What method="auto" takes, per device type. `benchmarks/landscape.py` on a 2-core CPU (DARTS_V2, C=8,
@@ -77,18 +74,6 @@ def fixed_batches(dataset=None, images: int = 2000, batch_size: int = 256, image
         raise ValueError(f"images={images} but the test set holds {len(dataset.test_labels)}: ask for at most that")
     loader = batches_mod.test_loader(dataset, batch_size, image_size, images, device)
     return [(x, y) for x, y in loader]
-
-
-def _batches(batches: Iterable[Batch]) -> list[Batch]:
-    out = list(batches)
-    if not out:
-        raise ValueError("the evaluation subset is empty: pass at least one (x, y) batch, "
-                         "e.g. fixed_batches(images=2000)")
-    for i, b in enumerate(out):
-        if not (isinstance(b, (tuple, list)) and len(b) == 2 and all(isinstance(t, Tensor) for t in b)
-                and len(b[0]) == len(b[1]) and len(b[0]) > 0):
-            raise ValueError(f"batch {i} is not a non-empty (x, y) pair of tensors with one target per input")
-    return out
 
 
 def trainable(network: nn.Module) -> list[Tensor]:
@@ -141,26 +126,10 @@ def grid(lo: float = -1.0, hi: float = 1.0, points: int = 21) -> list[float]:
 # evaluating: one point, or many
 
 
-def _logits(out) -> Tensor:
-    return out[0] if isinstance(out, (tuple, list)) else out
-
-
 def _accuracy(logits: Tensor, y: Tensor) -> float:
     if y.is_floating_point() or logits.dim() != 2:
         return float("nan")  # a regression: no accuracy
     return float((logits.argmax(1) == y).sum())
-
-
-def _grad(output: Tensor, params: Sequence[Tensor], create_graph: bool = False) -> list[Tensor]:
-    """d output / d params, with zeros for parameters the output does not depend on.
-
-    A cell that never reads one of its inputs leaves that input's preprocessing unused (a random
-    wiring can do this); its gradient, and its row of the Hessian, are then zero.
-    """
-    if not output.requires_grad:  # nothing depends on the parameters (e.g. a product with only zeros)
-        return [torch.zeros_like(p) for p in params]
-    grads = torch.autograd.grad(output, params, create_graph=create_graph, allow_unused=True)
-    return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params)]
 
 
 @torch.no_grad()
@@ -169,31 +138,16 @@ def evaluate(network: nn.Module, batches: Iterable[Batch], criterion: Callable |
 
     The mode is restored afterwards. ``criterion(logits, y)`` is a mean loss, default cross-entropy.
     """
-    batches = _batches(batches)
+    batches = batch_list(batches)
     criterion = criterion or F.cross_entropy
     loss_sum, correct, n = 0.0, 0.0, 0
-    with _mode(network, False):
+    with kept_mode(network, False):
         for x, y in batches:
-            logits = _logits(network(x))
+            logits = logits_of(network(x))
             loss_sum += float(criterion(logits, y)) * len(y)
             correct += _accuracy(logits, y)
             n += len(y)
     return loss_sum / n, correct / n
-
-
-@contextlib.contextmanager
-def _mode(network: nn.Module, train: bool):
-    """Run in train or eval mode; afterwards the original mode and buffers (BN statistics) are back."""
-    was_training = network.training
-    buffers = {k: v.detach().clone() for k, v in network.named_buffers()}
-    network.train(train)
-    try:
-        yield
-    finally:
-        network.train(was_training)
-        with torch.no_grad():
-            for k, v in network.named_buffers():
-                v.copy_(buffers[k])
 
 
 class _Moved:
@@ -267,11 +221,11 @@ def _points_vmap(network, batches, directions, points, criterion, chunk) -> list
     criterion = criterion or F.cross_entropy
 
     def one(theta, x):
-        return _logits(torch.func.functional_call(network, ({**theta, **frozen}, buffers), (x,)))
+        return logits_of(torch.func.functional_call(network, ({**theta, **frozen}, buffers), (x,)))
 
     mapped = torch.vmap(one, in_dims=(0, None))
     out = []
-    with _mode(network, False):
+    with kept_mode(network, False):
         with torch.no_grad():
             for start in range(0, len(points), chunk):
                 part = points[start:start + chunk]
@@ -311,7 +265,7 @@ def surface_1d(network: nn.Module, batches: Iterable[Batch], direction: Sequence
                xs: Sequence[float] | None = None, criterion: Callable | None = None, method: str = "auto",
                chunk: int = 8) -> Surface:
     """f(a) = L(θ* + a δ) for a in ``xs`` (default ``grid(-1, 1, 21)``); the network is left at θ*."""
-    batches = _batches(batches)
+    batches = batch_list(batches)
     direction = _check_direction(network, direction, "direction")
     xs = list(grid() if xs is None else xs)
     start = time.perf_counter()
@@ -324,7 +278,7 @@ def surface_2d(network: nn.Module, batches: Iterable[Batch], direction_x: Sequen
                direction_y: Sequence[Tensor], xs: Sequence[float] | None = None, ys: Sequence[float] | None = None,
                criterion: Callable | None = None, method: str = "auto", chunk: int = 8) -> Surface:
     """f(a, b) = L(θ* + a δ + b η) over xs × ys (default 21 × 21 over [-1, 1]²); loss[j][i] is at (xs[i], ys[j])."""
-    batches = _batches(batches)
+    batches = batch_list(batches)
     dx = _check_direction(network, direction_x, "direction_x")
     dy = _check_direction(network, direction_y, "direction_y")
     xs = list(grid() if xs is None else xs)
@@ -343,7 +297,7 @@ def interpolation(network: nn.Module, other: nn.Module, batches: Iterable[Batch]
     Parameters and floating-point buffers (BatchNorm's running statistics) are interpolated
     together, so that eval mode at a = 0 and a = 1 is each network's own. ``network`` is restored.
     """
-    batches = _batches(batches)
+    batches = batch_list(batches)
     mine, theirs = network.state_dict(), other.state_dict()
     if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
         raise ValueError("the two networks differ in their parameters or buffers: interpolate between two "
@@ -393,7 +347,7 @@ def gradient_variance(network: nn.Module, batches: Iterable[Batch], criterion: C
     couple the samples of a batch). Welford's update in float64 keeps the difference of large,
     nearly equal gradients exact.
     """
-    batches = _batches(batches)
+    batches = batch_list(batches)
     if mode not in ("eval", "train"):
         raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
     sizes = {len(y) for _, y in batches}
@@ -405,9 +359,9 @@ def gradient_variance(network: nn.Module, batches: Iterable[Batch], criterion: C
     criterion = criterion or F.cross_entropy
     params = trainable(network)
     mean = m2 = None
-    with _mode(network, mode == "train"):
+    with kept_mode(network, mode == "train"):
         for j, (x, y) in enumerate(batches, start=1):
-            grads = _grad(criterion(_logits(network(x)), y), params)
+            grads = grads_or_zero(criterion(logits_of(network(x)), y), params)
             g = torch.cat([t.reshape(-1) for t in grads]).double()
             if mean is None:
                 mean, m2 = g.clone(), 0.0
@@ -427,7 +381,7 @@ def gradient_variance_grid(network: nn.Module, batches: Iterable[Batch], directi
 
     Returns a Surface whose ``loss`` holds GV (or GV per parameter) and whose ``acc`` holds ||ḡ||.
     """
-    batches = _batches(batches)
+    batches = batch_list(batches)
     directions = [_check_direction(network, d, f"direction {k}") for k, d in enumerate(directions)]
     if len(directions) != (1 if ys is None else 2):
         raise ValueError("give one direction for a line (ys=None) or two for a grid (xs and ys)")
@@ -449,127 +403,3 @@ def gradient_variance_grid(network: nn.Module, batches: Iterable[Batch], directi
                    round(time.perf_counter() - start, 3),
                    meta={"quantity": "gradient variance" + (" per parameter" if per_parameter else ""),
                          "batch_size": len(batches[0][1]), "mode": mode})
-
-
-# ---------------------------------------------------------------------------------------------
-# the dominant Hessian eigenvalue
-
-
-@dataclass
-class Eigen:
-    """A power iteration's answer: the largest eigenvalue, how it got there, and whether it settled."""
-
-    value: float
-    iterations: int
-    converged: bool
-    history: list[float]
-    tol: float
-
-
-def power_iteration(matvec: Callable[[Tensor], Tensor], dim: int, iters: int = 50, tol: float = 1e-3, seed: int = 0,
-                    dtype=torch.float32, device=None) -> Eigen:
-    """The largest (algebraic) eigenvalue of a symmetric operator v -> Hv of size ``dim``.
-
-    v <- Hv / ||Hv|| from a seeded random v, λ = vᵀHv, until |Δλ| <= tol |λ| (converged) or
-    ``iters`` products. Power iteration finds the eigenvalue of largest magnitude; if that one is
-    negative, it runs again on H - λ I (whose dominant eigenvalue is λ_max - λ) and shifts back,
-    so the answer is the largest eigenvalue either way. ``iterations`` counts every product.
-    """
-    if not isinstance(iters, int) or iters < 1 or not tol > 0:
-        raise ValueError(f"iters must be a whole number >= 1 and tol > 0, got {iters!r}, {tol!r}")
-
-    def run(op, start):
-        v = torch.randn(dim, generator=torch.Generator().manual_seed(start), dtype=torch.float64)
-        v = (v / v.norm()).to(device=device, dtype=dtype)
-        history, lam = [], None
-        for i in range(iters):
-            w = op(v)
-            new = float(v @ w)
-            history.append(new)
-            norm = w.norm()
-            if not torch.isfinite(norm):
-                raise FloatingPointError(f"the Hessian-vector product is not finite after {i + 1} iterations: "
-                                         "the loss is not finite at this point")
-            if float(norm) == 0.0:
-                return 0.0, history, True
-            v = w / norm
-            if lam is not None and abs(new - lam) <= tol * abs(new):
-                return new, history, True
-            lam = new
-        return lam, history, False
-
-    lam, history, converged = run(matvec, seed)
-    if lam < 0:  # the dominant eigenvalue is negative: the largest one is found on H - lam I
-        shift = lam
-        mu, more, converged = run(lambda v: matvec(v) - shift * v, seed + 1)
-        return Eigen(mu + shift, len(history) + len(more), converged, history + [h + shift for h in more], tol)
-    return Eigen(lam, len(history), converged, history, tol)
-
-
-def _flat(tensors) -> Tensor:
-    return torch.cat([t.reshape(-1) for t in tensors])
-
-
-def _split(v: Tensor, like: Sequence[Tensor]) -> list[Tensor]:
-    out, i = [], 0
-    for t in like:
-        out.append(v[i:i + t.numel()].view_as(t))
-        i += t.numel()
-    return out
-
-
-def hessian_max_eigenvalue(network: nn.Module, batches: Iterable[Batch], criterion: Callable | None = None,
-                           params: str = "weights", iters: int = 50, tol: float = 1e-3, seed: int = 0,
-                           mode: str = "eval") -> Eigen:
-    """λ_max of the Hessian of the loss, averaged over ``batches``, with respect to the weights (spec 9.3).
-
-    params="weights": the parameters with dim > 1, as Li et al. (convolutions and linear layers;
-    the landscapes move only these); "all": every trainable parameter. Each product is
-    (1/B) Σ_j H_j v by double backpropagation (an average, not Li et al.'s sum over batches).
-    ``mode`` as in ``gradient_variance``.
-    """
-    batches = _batches(batches)
-    if params not in ("weights", "all"):
-        raise ValueError(f"params must be 'weights' (dim > 1, as the landscapes) or 'all', got {params!r}")
-    criterion = criterion or F.cross_entropy
-    chosen = [p for p in trainable(network) if params == "all" or p.dim() > 1]
-    if not chosen:
-        raise ValueError("the network has no parameter with more than one dimension; use params='all'")
-
-    def hvp(v: Tensor) -> Tensor:
-        vs = _split(v, chosen)
-        total = torch.zeros_like(v)
-        for x, y in batches:
-            grads = _grad(criterion(_logits(network(x)), y), chosen, create_graph=True)
-            total += _flat(_grad(sum((g * u).sum() for g, u in zip(grads, vs)), chosen))
-        return total / len(batches)
-
-    with _mode(network, mode == "train"):
-        return power_iteration(hvp, sum(p.numel() for p in chosen), iters, tol, seed, chosen[0].dtype,
-                               chosen[0].device)
-
-
-def alpha_hessian_max_eigenvalue(supernet: nn.Module, x: Tensor, y: Tensor, weight_decay: float = 1e-3,
-                                 iters: int = 50, tol: float = 1e-3, seed: int = 0) -> Eigen:
-    """λ_max of ∇²_α [L_val(w, α) + (wd/2)||α||²] on one validation batch (RobustDARTS, spec 9.2).
-
-    The weight-decay term is the one DARTS's Adam applies to α (``a_weight_decay``, 1e-3), so the
-    Hessian is ∇²_α L_val + wd I, over all of the supernet's α (normal and reduction for DARTS).
-    The supernet is evaluated as during search (train mode: batch statistics); its mode is restored.
-    """
-    if not hasattr(supernet, "arch_parameters"):
-        raise TypeError(f"alpha_hessian_max_eigenvalue needs a supernet with arch_parameters(), "
-                        f"got {type(supernet).__name__}")
-    if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a finite number >= 0 (DARTS: 1e-3), got {weight_decay!r}")
-    x, y = _batches([(x, y)])[0]
-    alphas = list(supernet.arch_parameters())
-
-    def hvp(v: Tensor) -> Tensor:
-        grads = _grad(F.cross_entropy(_logits(supernet(x)), y), alphas, create_graph=True)
-        hv = _grad(sum((g * u).sum() for g, u in zip(grads, _split(v, alphas))), alphas)
-        return _flat(hv) + weight_decay * v
-
-    with _mode(supernet, True):  # batch statistics, as in search; the running ones are left as they were
-        return power_iteration(hvp, sum(a.numel() for a in alphas), iters, tol, seed, alphas[0].dtype,
-                               alphas[0].device)

@@ -36,6 +36,7 @@ import time
 import torch
 
 from nascourse import landscape as L
+from nascourse import sharpness as S
 from nascourse.runs import atomic_write, load_checkpoint_file
 from nascourse.train import CONFIGS, build_network
 
@@ -80,7 +81,7 @@ def main(argv=None) -> int:
         hess_batches = L.fixed_batches(images=args.hessian_images, batch_size=250, image_size=config.image_size)
         loss, acc = L.evaluate(network, batches)
         gv = L.gradient_variance(network, batches)
-        eig = L.hessian_max_eigenvalue(network, hess_batches, iters=args.hessian_iters, tol=1e-3)
+        eig = S.hessian_max_eigenvalue(network, hess_batches, iters=args.hessian_iters, tol=1e-3)
         record = {"name": name, "genotype": saved["genotype"], "seed": args.seed, "images": args.images,
                   "loss": loss, "acc": acc, "gradient_variance": vars(gv),
                   "hessian": {"value": eig.value, "iterations": eig.iterations, "converged": eig.converged,
