@@ -1,13 +1,16 @@
 """The ``nascourse`` command (also ``python -m nascourse``).
 
-    nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws|fixed]
+    nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws|fixed|nadarts]
                      [--preset tiny|colab|paper] [--epochs N] [--seed S] [--out DIR]
                      [--resume | --overwrite] [--fast] [--device DEV] [--quiet]
+                     [--hessian-every N [--early-stop]] [--neighbours K] [--perturbed-edges M] [--beta B]
 
 runs a search with a progress bar, prints the final genotype with its width and depth, and
 writes into DIR: ``result.json`` (settings and per-epoch history), ``supernet.pt`` (weights),
 ``checkpoint.pt`` (everything needed to resume), ``cell.png`` (the derived cell) and
-``alpha.png`` (softmax(alpha) over the epochs).
+``alpha.png`` (softmax(alpha) over the epochs). ``--hessian-every N`` records the largest
+eigenvalue of the α Hessian every N epochs, ``--early-stop`` stops by DARTS-ES's rule;
+``--neighbours``, ``--perturbed-edges`` and ``--beta`` set NA-DARTS's k, m and β.
 
     nascourse train [--space darts|nb201] (--cell NAME | --genotype STRING | --from-search DIR)
                     [--preset tiny|colab|paper] [--epochs N] [--seed S] [--device DEV]
@@ -46,7 +49,15 @@ from . import __version__
 # written out so that parsing the command line does not import torch.
 PRESETS = ("tiny", "colab", "paper")
 SPACES = ("darts", "nb201")
-METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts")
+# Search options beyond the common ones: (flag, config field, type, help)
+SEARCH_OPTIONS = (
+    ("--hessian-every", "hessian_every", int, "record λ_max of the α Hessian every N epochs and at the last "
+                                               "(default: 0, never; RobustDARTS: 2)"),
+    ("--neighbours", "k", int, "nadarts: neighbours per architecture step (default: 2; 0 is darts1)"),
+    ("--perturbed-edges", "m", int, "nadarts: edges perturbed per neighbour (default: 1)"),
+    ("--beta", "beta", float, "nadarts: how far a perturbed edge moves towards another operation (default: 0.5)"),
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--fast", action="store_true",
                    help="fast supernet forward: the same mathematics in fewer kernels, float32 rounding differs "
                         "(darts1, darts2, idarts on the darts space)")
+    for flag, field, kind, text in SEARCH_OPTIONS:
+        s.add_argument(flag, dest=field, type=kind, default=None, help=text)
+    s.add_argument("--early-stop", action="store_true",
+                   help="DARTS-ES: stop when λ_max of the α Hessian grows too fast and return the genotype of the "
+                        "epoch it points to (needs --hessian-every)")
     t = sub.add_parser("train", help="train a cell's network from scratch and save its history",
                        description="Train a discrete network from scratch (DARTS's evaluation, or NAS-Bench-201's "
                                    "protocol) and save its history.")
@@ -115,6 +131,9 @@ _CLI_WORDS = [
     (r"\banother out folder\b", "another --out folder"),
     (r"\bepochs must\b", "--epochs must"),
     (r"\bseed must\b", "--seed must"),
+    (r"\bearly_stop=True\b", "--early-stop"),
+    (r"\bhessian_every=(\d+)", r"--hessian-every \1"),
+    (r"\bset hessian_every\b", "set --hessian-every"),
 ]
 
 
@@ -131,6 +150,9 @@ def _command(args: argparse.Namespace, preset: str, out: str, resume: bool) -> s
              f"--seed {args.seed}"]
     words += [f"--epochs {args.epochs}"] if args.epochs is not None else []
     words += ["--fast"] if args.fast else []
+    words += [f"{flag} {getattr(args, field)}" for flag, field, _, _ in SEARCH_OPTIONS
+              if getattr(args, field) is not None]
+    words += ["--early-stop"] if args.early_stop else []
     words += [f"--out {out}"] + (["--resume"] if resume else [])
     return " ".join(words)
 
@@ -149,6 +171,14 @@ def run_search(args: argparse.Namespace) -> int:
         raise SystemExit(f"nascourse search: error: --seed must be 0 or more, got {args.seed}")
     preset = get_preset(args.preset, args.device)
     overrides = {} if args.epochs is None else {"epochs": args.epochs}
+    for flag, field, _, _ in SEARCH_OPTIONS:
+        if getattr(args, field) is not None:
+            if field in ("k", "m", "beta") and args.method != "nadarts":
+                raise SystemExit(f"nascourse search: error: {flag} is an option of --method nadarts, "
+                                 f"not of {args.method}")
+            overrides[field] = getattr(args, field)
+    if args.early_stop:
+        overrides["early_stop"] = True
     config = make_config(args.method, args.space, preset, **overrides)
     out = args.out or os.path.join("runs", f"{args.space}-{args.method}-{preset.name}-seed{args.seed}")
     print(f"{args.method} search on the {args.space} space, preset {preset.name}, {config.epochs} epochs, "
@@ -162,6 +192,11 @@ def run_search(args: argparse.Namespace) -> int:
               f"{_command(args, preset.name, out, resume=True)}", file=sys.stderr)
         return 130
     last = result.history[-1]
+    if result.early_stop is not None:
+        stop = result.early_stop
+        print(f"DARTS-ES stopped the search after epoch {stop['fired']}: the local average of λ_max grew "
+              f"{stop['ratio']:.2f}x since epoch {stop['epoch']}, whose genotype is returned")
+        last = result.history[stop["epoch"] - 1]
     print(f"finished in {time.perf_counter() - start:.1f} s; validation accuracy of the supernet "
           f"{100 * last['val_acc']:.1f}%")
     print(f"genotype: {result.genotype_str}")
@@ -232,6 +267,11 @@ def run_train(args: argparse.Namespace) -> int:
               "command and --resume", file=sys.stderr)
         return 130
     last = result.history[-1]
+    if result.early_stop is not None:
+        stop = result.early_stop
+        print(f"DARTS-ES stopped the search after epoch {stop['fired']}: the local average of λ_max grew "
+              f"{stop['ratio']:.2f}x since epoch {stop['epoch']}, whose genotype is returned")
+        last = result.history[stop["epoch"] - 1]
     print(f"finished in {time.perf_counter() - start:.1f} s; test accuracy {100 * last['test_acc']:.2f}% "
           f"(train accuracy {100 * last['train_acc']:.2f}%) after {last['epoch']} epochs")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))

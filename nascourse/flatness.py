@@ -19,6 +19,13 @@ that flat minima generalise better. Only the paper's abstract could be read for 
 cells in milliseconds), ``random_search`` and ``na_random_search`` run hundreds of seeds in a
 second; ``neighbourhood_score`` takes any measure (a look-up, a supernet evaluation, a trained
 network's accuracy). Lesson 07 uses them.
+
+NA-DARTS (also the course's reconstruction, spec 6.3) needs a neighbourhood of a *relaxed*
+architecture p = softmax(alpha): a neighbour moves ``m`` random edges a fraction ``beta`` of the
+way towards one other operation (``perturbed_weights``), and the architecture step descends the
+mean validation loss of p and ``k`` such neighbours (``neighbourhood_loss``; ``search.py`` runs it
+as the method ``nadarts``). An architecture whose loss stays low when an edge is swapped is
+preferred over one that sits in a narrow valley.
 """
 
 from __future__ import annotations
@@ -27,13 +34,14 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from . import bench
 from .nb201 import NB201_EDGES, nb201_neighbours
 from .ops import NB201_OPS
 
 __all__ = ["neighbour_table", "neighbourhood_scores", "neighbourhood_score", "SearchOutcome", "random_search",
-           "na_random_search"]
+           "na_random_search", "perturbed_weights", "neighbourhood_loss"]
 
 AGGREGATES = ("mean", "min")
 
@@ -171,3 +179,49 @@ def na_random_search(n: int, k: int | None = None, seeds: int = 100, agg: str = 
         queries[s] = len(np.unique(block))
     return SearchOutcome(chosen, test[chosen], own[chosen], queries)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# NA-DARTS: the neighbourhood of a relaxed architecture, differentiable in alpha
+
+
+def perturbed_weights(probs: list[torch.Tensor], m: int, beta: float, generator: torch.Generator) -> list[torch.Tensor]:
+    """One neighbour of the relaxed architecture p = softmax(alpha) (the course's NA-DARTS, spec 6.3).
+
+    ``m`` edges are drawn without replacement among all edges of all cell types (6 on NAS-Bench-201,
+    2 x 14 in the DARTS space); each drawn edge's row becomes p'_e = (1 - beta) p_e + beta onehot(o),
+    with o drawn uniformly among the operations other than the edge's current strongest, so that
+    the neighbour leans towards a cell one operation away (``none`` included: an edge removed).
+    Other rows are p itself. p' is a function of p, so gradients reach alpha through it.
+    """
+    edges = [(t, e) for t, p in enumerate(probs) for e in range(len(p))]
+    if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= len(edges):
+        raise ValueError(f"m must be a whole number from 1 to {len(edges)} (the edges to perturb), got {m!r}")
+    if not 0 < beta <= 1:
+        raise ValueError(f"beta must be in (0, 1] (how far each perturbed edge moves towards one operation), "
+                         f"got {beta!r}")
+    n_ops = probs[0].shape[1]
+    mix = [torch.zeros(len(p), 1, dtype=p.dtype) for p in probs]  # (E, 1): beta on the drawn rows
+    target = [torch.zeros(p.shape, dtype=p.dtype) for p in probs]  # (E, |O|): beta * onehot(o) there
+    for i in torch.randperm(len(edges), generator=generator)[:m].tolist():
+        t, e = edges[i]
+        current = int(probs[t][e].detach().argmax())
+        o = [j for j in range(n_ops) if j != current][int(torch.randint(n_ops - 1, (1,), generator=generator))]
+        mix[t][e, 0] = beta
+        target[t][e, o] = beta
+    return [p * (1 - w.to(p.device)) + b.to(p.device) for p, w, b in zip(probs, mix, target)]
+
+
+def neighbourhood_loss(loss_of, probs: list[torch.Tensor], k: int, m: int, beta: float,
+                       generator: torch.Generator) -> torch.Tensor:
+    """NA-DARTS's architecture loss: (1 / (k + 1)) [L(p) + sum over k neighbours p' of L(p')].
+
+    ``loss_of(weights)`` is the validation loss of the supernet mixed with ``weights``; with k = 0
+    this is L(p) itself, the DARTS architecture loss, to the last bit.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"k must be a whole number >= 0 (the neighbours per step; 0 is DARTS), got {k!r}")
+    total = loss_of(probs)
+    for _ in range(k):
+        total = total + loss_of(perturbed_weights(probs, m, beta, generator))
+    return total / (k + 1)

@@ -35,7 +35,7 @@ from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file
 from .supernet import build_supernet
 
 SPACES = ("darts", "nb201")
-METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,13 @@ class SearchConfig:
     a_lr: float = 3e-4  # Adam on alpha
     a_betas: tuple[float, float] = (0.5, 0.999)
     a_weight_decay: float = 1e-3
+    hessian_every: int = 0  # record λ_max of the α Hessian every this many epochs and at the last (0: never)
+    hessian_iters: int = 20  # power-iteration products per eigenvalue at most (tolerance 1e-3)
+    early_stop: bool = False  # DARTS-ES (Zela et al. 2020): stop when λ_max grows too fast; needs hessian_every
+    es_window: int = 5  # DARTS-ES: eigenvalues per centred local average
+    es_delta: int = 4  # DARTS-ES: compare with the local average this many eigenvalues earlier
+    es_factor: float = 1.3  # DARTS-ES: stop when the ratio of the two exceeds this
+    es_start_epoch: int = 10  # DARTS-ES: the earlier average's epoch must be at least this
 
     def __post_init__(self):
         """Refuse settings no search can run with, naming the setting and what it accepts."""
@@ -79,6 +86,19 @@ class SearchConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
         if self.w_lr == 0 or self.a_lr == 0:
             raise ValueError(f"w_lr and a_lr must be above 0, got w_lr={self.w_lr!r}, a_lr={self.a_lr!r}")
+        for name in ("hessian_every", "es_start_epoch"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, got {v!r}")
+        for name in ("hessian_iters", "es_window", "es_delta"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {v!r}")
+        if self.es_window % 2 == 0 or not self.es_factor > 0:
+            raise ValueError(f"es_window must be odd and es_factor above 0, got {self.es_window!r}, {self.es_factor!r}")
+        if self.early_stop and self.hessian_every == 0:
+            raise ValueError("early_stop=True (DARTS-ES) watches the α Hessian's eigenvalue: set hessian_every "
+                             "as well, e.g. hessian_every=2 as RobustDARTS")
 
 
 @dataclass(frozen=True)
@@ -125,8 +145,30 @@ class FixedConfig(SearchConfig):
     method: str = "fixed"
 
 
+@dataclass(frozen=True)
+class NadartsConfig(SearchConfig):
+    """NA-DARTS as the course reconstructs it (spec 6.3; ``flatness.neighbourhood_loss``): first-order
+    DARTS whose architecture step descends the mean validation loss of p = softmax(alpha) and k
+    neighbours, each moving m random edges a fraction beta towards another operation."""
+
+    method: str = "nadarts"
+    k: int = 2  # neighbours per architecture step (0: exactly darts1)
+    m: int = 1  # edges perturbed per neighbour
+    beta: float = 0.5  # how far a perturbed edge moves towards its new operation
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 0:
+            raise ValueError(f"k must be a whole number >= 0 (neighbours per step; 0 is darts1), got {self.k!r}")
+        if not isinstance(self.m, int) or isinstance(self.m, bool) or self.m < 1:
+            raise ValueError(f"m must be a whole number of at least 1 (edges per neighbour), got {self.m!r}")
+        if not (isinstance(self.beta, (int, float)) and 0 < self.beta <= 1):
+            raise ValueError(f"beta must be in (0, 1], got {self.beta!r}")
+
+
 CONFIGS = {"darts1": DartsConfig, "darts2": DartsConfig, "idarts": IDartsConfig, "gdas": GdasConfig,
-           "rsws": RswsConfig, "fixed": FixedConfig}
+           "rsws": RswsConfig, "fixed": FixedConfig,
+           "nadarts": NadartsConfig}
 
 # Paper settings that differ from DARTS's: NAS-Bench-201's re-runs of DARTS and GDAS (Dong & Yang,
 # ICLR 2020, section 5 and their AutoDL code) and iDARTS's NAS-Bench-201 setting (Zhang et al. 2021).
@@ -136,6 +178,7 @@ PAPER = {
     ("idarts", "nb201"): dict(epochs=30, w_lr=0.01, w_nesterov=True, w_weight_decay=5e-4),
     ("gdas", "nb201"): dict(epochs=250, w_nesterov=True, w_weight_decay=5e-4),
     ("fixed", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # DARTS-PT's blank-201 runs DARTS's trainer
+    ("nadarts", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # as darts1, which it extends
 }
 # At the tiny preset a search lasts a few dozen steps: alpha's learning rate is raised tenfold so
 # that it moves as far as in a longer run. Lessons say so where they show alpha. RSWS ranks fewer
@@ -189,6 +232,8 @@ class SearchResult:
     device: str = "cpu"
     history: list[dict] = field(default_factory=list)
     supernet: torch.nn.Module | None = None
+    early_stop: dict | None = None  # DARTS-ES fired: {"epoch", "fired", "ratio"}; the genotype is epoch's
+
 
     @property
     def genotype(self) -> Genotype | list[str] | None:
@@ -203,8 +248,11 @@ class SearchResult:
 
     @property
     def genotype_str(self) -> str:
-        """The final genotype as text: ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``."""
-        return self.history[-1]["genotype"] if self.history else ""
+        """The final genotype as text: ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``;
+        after DARTS-ES fired, the genotype of the epoch it pointed to."""
+        if not self.history:
+            return ""
+        return self.history[-1 if self.early_stop is None else self.early_stop["epoch"] - 1]["genotype"]
 
     def series(self, key: str) -> list:
         """One history field over the epochs, e.g. ``result.series("val_acc")``."""
@@ -214,7 +262,8 @@ class SearchResult:
 
     def to_dict(self) -> dict:
         return {"config": dataclasses.asdict(self.config), "seed": self.seed, "device": self.device,
-                "genotype": self.genotype_str, "history": self.history}
+                "genotype": self.genotype_str, "history": self.history,
+                "early_stop": self.early_stop}
 
     def save(self, folder: str) -> None:
         """Write ``result.json`` (and ``supernet.pt`` when a supernet is attached) atomically."""
@@ -233,7 +282,7 @@ class SearchResult:
             with open(path) as f:
                 d = json.load(f)
             result = cls(config=config_from_dict(d["config"]), seed=d["seed"], device=d["device"],
-                         history=d["history"])
+                         history=d["history"], early_stop=d.get("early_stop"))
             if result.config.space == "nb201":  # results saved before the look-up was recorded get it now
                 for h in result.history:
                     if "bench_cifar10_200" not in h:

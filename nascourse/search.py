@@ -18,10 +18,15 @@ The methods differ only in how the architecture step gets its gradient:
             (Li & Talwalkar 2019)
     fixed   no architecture step: weights trained with alpha frozen at its initialisation, the
             "DARTS with fixed alpha" whose supernet DARTS-PT then selects from (Wang et al., ICLR 2021)
+    nadarts first order, on the mean validation loss of softmax(alpha) and k perturbed neighbours
+            (the course's reconstruction of NA-DARTS, Wang et al., BMVC 2021; ``flatness.py``)
 
 Each epoch records softmax(alpha), the derived genotype, its width and depth, losses,
-accuracies, the hypergradient norm and the time taken (``SearchResult``, in ``history.py``).
-Lessons 02 and 03 run these loops; ``nascourse search`` is their command line.
+accuracies, the hypergradient norm and the time taken (``SearchResult``, in ``history.py``). With
+``hessian_every`` it also records the sharpness of the architecture, λ_max of the α Hessian on a
+fixed validation batch (RobustDARTS), and ``early_stop`` stops the search by DARTS-ES's rule and
+returns the genotype of the epoch it points to (``sharpness.py``). Lessons 02, 03 and 07 run these
+loops; ``nascourse search`` is their command line.
 """
 
 from __future__ import annotations
@@ -37,14 +42,16 @@ from tqdm.auto import tqdm
 from . import batches
 from . import data as data_mod
 from .config import get_device, progress_disabled, seed_everything
+from .flatness import neighbourhood_loss
 from .history import (SearchConfig, SearchResult, epoch_record, make_config, read_checkpoint, restore_checkpoint,
                       save_checkpoint)
 from .hypergrad import hypergradient
 from .runs import StopAfterStep, prepare_folder
+from .sharpness import alpha_hessian_max_eigenvalue, darts_es
 from .supernet import build_supernet
 
 __all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
-           "gumbel_weights", "sample_path",
+           "nadarts_arch_step", "gumbel_weights", "sample_path",
            "make_config", "SearchConfig", "SearchResult"]
 
 
@@ -185,6 +192,22 @@ def gdas_arch_step(supernet, a_opt, val_batch, tau: float, sampler: torch.Genera
     return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
 
 
+def nadarts_arch_step(supernet, a_opt, val_batch, config: SearchConfig, sampler: torch.Generator) -> float:
+    """NA-DARTS's architecture step: the first-order gradient of the mean validation loss over
+    p = softmax(alpha) and ``config.k`` neighbours (``flatness.neighbourhood_loss``); k = 0 is darts1's."""
+    x, y = val_batch
+    alphas = supernet.arch_parameters()
+    loss = neighbourhood_loss(lambda weights: F.cross_entropy(supernet(x, weights), y), supernet.arch_weights(),
+                              config.k, config.m, config.beta, sampler)
+    _check_finite(loss.detach(), "validation")
+    grads = torch.autograd.grad(loss, alphas)
+    a_opt.zero_grad(set_to_none=True)
+    for a, g in zip(alphas, grads):
+        a.grad = g
+    a_opt.step()
+    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+
+
 def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, lr: float, step: int,
                tau: float | None, sampler: torch.Generator, forward=None):
     """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None).
@@ -204,6 +227,9 @@ def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, l
         path = [gumbel_weights(a, tau, sampler).detach() for a in supernet.arch_parameters()]
         loss, acc = weight_step(supernet, w_opt, x, y, config, path)
         norm = gdas_arch_step(supernet, a_opt, val_batch, tau, sampler)
+    elif config.method == "nadarts":  # as darts1, with the neighbourhood's loss in the arch step
+        norm = nadarts_arch_step(supernet, a_opt, val_batch, config, sampler)
+        loss, acc = weight_step(supernet, w_opt, x, y, config)
     elif config.method == "fixed":  # the whole supernet at its initial softmax(alpha); alpha is never trained
         loss, acc = weight_step(supernet, w_opt, x, y, config)
     else:  # rsws: the weights of one uniformly sampled path; alpha is never trained
@@ -306,7 +332,7 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
     train_loader, val_loader = batches.search_split(dataset, config.batch_size, config.image_size,
                                                      config.search_images, device, seed)
     w_opt, a_opt = make_optimizers(supernet, config)
-    sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise and RSWS's paths
+    sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise, RSWS's paths, NA-DARTS's neighbours
     result, partial = SearchResult(config=config, seed=seed, device=str(device)), {}
     if saved is not None:
         result, partial = restore_checkpoint(saved, out, config, supernet, w_opt, a_opt, train_loader, val_loader,
@@ -316,11 +342,12 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
         from .fast import FastDartsForward  # fast imports this module
         forward = FastDartsForward(supernet)
 
+    hessian_batch = val_loader.plain_batches(1)[0]  # the first validation batch, without augmentation
     steps = len(train_loader)
     bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps + partial.get("step", 0),
                desc=f"{config.method} on {config.space}", disable=progress_disabled(progress))
     with StopAfterStep() as stop:
-        for epoch in range(len(result.history), config.epochs):
+        for epoch in range(len(result.history), config.epochs if result.early_stop is None else 0):
             start = time.perf_counter() - partial.get("seconds", 0.0)
             lr = cosine_lr(config, epoch)
             for group in w_opt.param_groups:
@@ -368,9 +395,17 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
                 "hypergrad_norm": sums["hypergrad_norm"] / max(1, arch_steps),
                 "lr": lr,
             }
-            result.history.append(epoch_record(supernet, epoch, stats, time.perf_counter() - start, path))
+            record = epoch_record(supernet, epoch, stats, time.perf_counter() - start, path)
+            if config.hessian_every:
+                record.update(_sharpness(supernet, hessian_batch, config, epoch))
+                record["seconds"] = round(time.perf_counter() - start, 3)
+            result.history.append(record)
+            if config.early_stop:
+                result.early_stop = _early_stop(result.history, config)
             if out is not None:
                 save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+            if result.early_stop is not None:
+                break
             if stop.requested and epoch + 1 < config.epochs:
                 bar.close()
                 _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch + 1,
@@ -378,6 +413,24 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
     bar.close()
     result.supernet = supernet
     return result
+
+
+def _sharpness(supernet, batch, config: SearchConfig, epoch: int) -> dict:
+    """The history's sharpness fields: λ_max of ∇²_α [L_val + (wd/2)||α||²] on ``batch`` every
+    ``hessian_every`` epochs and at the last (RobustDARTS), None in the epochs between."""
+    if (epoch + 1) % config.hessian_every and epoch + 1 != config.epochs:
+        return {"alpha_eig": None, "alpha_eig_converged": None}
+    eig = alpha_hessian_max_eigenvalue(supernet, *batch, weight_decay=config.a_weight_decay,
+                                       iters=config.hessian_iters, tol=1e-3)
+    return {"alpha_eig": round(eig.value, 6), "alpha_eig_converged": eig.converged}
+
+
+def _early_stop(history: list[dict], config: SearchConfig) -> dict | None:
+    """DARTS-ES on the eigenvalues recorded so far: where it points, or None to go on."""
+    measured = [(h["epoch"], h["alpha_eig"]) for h in history if h.get("alpha_eig") is not None]
+    stop = darts_es([e for e, _ in measured], [v for _, v in measured], config.es_window, config.es_delta,
+                    config.es_factor, config.es_start_epoch)
+    return None if stop is None else {"epoch": stop.epoch, "fired": stop.fired, "ratio": round(stop.ratio, 6)}
 
 
 def _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch, partial, steps):

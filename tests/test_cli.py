@@ -61,6 +61,20 @@ def test_bad_epochs_and_missing_resume_are_reported(toy_cifar, tmp_path, capsys)
     assert "--resume needs the folder of an earlier search with its checkpoint.pt" in capsys.readouterr().err
 
 
+def test_nadarts_with_sharpness_from_the_command_line(toy_cifar, tmp_path, capsys):
+    out = tmp_path / "na"
+    assert main(["search", "--space", "nb201", "--method", "nadarts", "--preset", "tiny", "--epochs", "2",
+                 "--hessian-every", "1", "--neighbours", "1", "--beta", "0.3", "--out", str(out), "--quiet"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["config"]["method"] == "nadarts" and (result["config"]["k"], result["config"]["beta"]) == (1, 0.3)
+    assert all(h["alpha_eig"] > 0 for h in result["history"])
+    with pytest.raises(SystemExit, match="--neighbours is an option of --method nadarts"):
+        main(["search", "--method", "darts1", "--neighbours", "2"])
+    assert main(["search", "--space", "nb201", "--preset", "tiny", "--early-stop", "--out", str(tmp_path / "es"),
+                 "--quiet"]) == 2
+    assert "--early-stop (DARTS-ES) watches" in (err := capsys.readouterr().err) and "--hessian-every 2" in err
+
+
 def test_module_entry_point_answers_help():
     done = subprocess.run([sys.executable, "-m", "nascourse", "search", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--method" in done.stdout

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from nascourse import bench
 from nascourse import flatness as FL
@@ -82,3 +83,41 @@ def test_bad_search_inputs_name_the_value():
         FL.na_random_search(10, k=30)
     with pytest.raises(ValueError, match="one value per cell"):
         FL.neighbourhood_scores(np.zeros(10))
+
+
+def test_a_perturbed_neighbour_moves_m_edges_towards_another_operation():
+    torch.manual_seed(0)
+    probs = [torch.softmax(torch.randn(14, 8), -1), torch.softmax(torch.randn(14, 8), -1)]
+    for m, beta in ((1, 0.5), (3, 0.25), (28, 1.0)):
+        g = torch.Generator().manual_seed(m)
+        new = FL.perturbed_weights(probs, m, beta, g)
+        changed = [(t, e) for t in range(2) for e in range(14) if not torch.equal(new[t][e], probs[t][e])]
+        assert len(changed) == m
+        for t in range(2):
+            assert torch.allclose(new[t].sum(1), torch.ones(14))  # still a distribution on every edge
+        for t, e in changed:
+            moved = (new[t][e] - (1 - beta) * probs[t][e]) / beta  # = onehot(o)
+            o = int(moved.argmax())
+            assert torch.allclose(moved, torch.nn.functional.one_hot(torch.tensor(o), 8).float(), atol=1e-6)
+            assert o != int(probs[t][e].argmax())  # towards another operation than the strongest
+
+
+def test_neighbourhood_loss_is_the_mean_over_neighbours_and_k0_is_the_loss_itself():
+    alpha = torch.randn(6, 5, requires_grad=True)
+    target = torch.randn(6, 5)
+
+    def loss_of(weights):
+        return ((weights[0] - target) ** 2).sum()
+
+    p = [torch.softmax(alpha, -1)]
+    assert torch.equal(FL.neighbourhood_loss(loss_of, p, 0, 1, 0.5, torch.Generator()), loss_of(p))
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    by_hand = (loss_of(p) + sum(loss_of(FL.perturbed_weights(p, 2, 0.3, g1)) for _ in range(3))) / 4
+    found = FL.neighbourhood_loss(loss_of, p, 3, 2, 0.3, g2)
+    assert torch.allclose(found, by_hand, rtol=1e-6)
+    (grad,) = torch.autograd.grad(found, alpha)  # gradients reach alpha through every neighbour
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="m must be"):
+        FL.perturbed_weights(p, 7, 0.5, torch.Generator())
+    with pytest.raises(ValueError, match="beta must be"):
+        FL.perturbed_weights(p, 1, 0.0, torch.Generator())

@@ -3,6 +3,9 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
+
+from nascourse import batches as batches_mod
 
 from nascourse.config import seed_everything
 
@@ -13,7 +16,7 @@ from nascourse.history import SearchResult, make_config
 from nascourse.search import build_supernet, cosine_lr, gumbel_weights, sample_path, search
 from nascourse.supernet import DartsSupernet, NB201Supernet
 
-METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws", "fixed"]
+METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts"]
 
 
 def toy_dataset(n: int = 192, size: int = 8, classes: int = 4, seed: int = 0) -> Dataset:
@@ -47,7 +50,7 @@ def data():
 # Every method on the cheap NAS-Bench-201 supernet; the DARTS space for the first-order ones (the
 # second-order estimators are the same code on either supernet, and cost 3-5 times more).
 @pytest.mark.parametrize("method, space", [(m, "nb201") for m in METHODS]
-                         + [(m, "darts") for m in ("darts1", "gdas", "rsws")])
+                         + [(m, "darts") for m in ("darts1", "gdas", "rsws", "nadarts")])
 def test_each_method_lowers_its_training_loss(method, space, data):
     config = toy_config(method, space, epochs=3)
     result = search(config, seed=0, device="cpu", dataset=data, progress=False)
@@ -107,9 +110,10 @@ def test_same_seed_same_search(method, space, data):
     assert a.history[-1]["alpha"] != c.history[-1]["alpha"]
 
 
-@pytest.mark.parametrize("method, space", [(m, "nb201") for m in METHODS] + [("darts1", "darts")])
-def test_resume_after_interruption_matches_uninterrupted_run(method, space, data, tmp_path, monkeypatch):
-    config = toy_config(method, space, epochs=3)
+@pytest.mark.parametrize("method, space, hessian", [(m, "nb201", 0) for m in METHODS]
+                         + [("darts1", "darts", 0), ("nadarts", "darts", 1)])
+def test_resume_after_interruption_matches_uninterrupted_run(method, space, hessian, data, tmp_path, monkeypatch):
+    config = toy_config(method, space, epochs=3, hessian_every=hessian)
     straight = search(config, seed=2, device="cpu", dataset=data, progress=False)
     out = str(tmp_path / "run")
     import nascourse.search as search_mod
@@ -244,3 +248,54 @@ def test_nb201_history_records_the_derived_cells_real_accuracy(data, tmp_path):
         del h["bench_cifar10_200"], h["bench_cifar10_12"]
     (tmp_path / "result.json").write_text(json.dumps(d))
     assert SearchResult.load(str(tmp_path)).history == result.history
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_nadarts_without_neighbours_is_darts1_to_the_last_bit(space, data):
+    darts = search(toy_config("darts1", space), seed=7, device="cpu", dataset=data, progress=False)
+    na = search(toy_config("nadarts", space, k=0), seed=7, device="cpu", dataset=data, progress=False)
+    assert [h["alpha"] for h in na.history] == [h["alpha"] for h in darts.history]
+    for p, q in zip(darts.supernet.state_dict().values(), na.supernet.state_dict().values()):
+        assert torch.equal(p, q)
+    with_neighbours = search(toy_config("nadarts", space, k=2), seed=7, device="cpu", dataset=data, progress=False)
+    assert with_neighbours.history[-1]["alpha"] != darts.history[-1]["alpha"]
+
+
+def test_recorded_alpha_eigenvalue_is_the_dense_hessians_largest(data):
+    config = toy_config("darts1", "nb201", epochs=3, hessian_every=2, hessian_iters=500)
+    result = search(config, seed=1, device="cpu", dataset=data, progress=False)
+    # every 2 epochs and at the last one; None between
+    assert [h["alpha_eig"] is None for h in result.history] == [True, False, False]
+    supernet = result.supernet.double()
+    x, y = batches_mod.search_split(data, config.batch_size, config.image_size, config.search_images, "cpu",
+                                    1)[1].plain_batches(1)[0]
+    alpha = supernet.alpha
+    supernet.train()
+    g = torch.autograd.grad(F.cross_entropy(supernet(x.double()), y), alpha, create_graph=True)[0].reshape(-1)
+    H = torch.stack([torch.autograd.grad(g[i], alpha, retain_graph=True)[0].reshape(-1) for i in range(len(g))])
+    exact = float(torch.linalg.eigvalsh(H + config.a_weight_decay * torch.eye(len(H), dtype=H.dtype)).max())
+    assert result.history[-1]["alpha_eig"] == pytest.approx(exact, rel=1e-3)  # float32 search, tolerance 1e-3
+    assert result.history[-1]["alpha_eig_converged"]
+
+
+def test_darts_es_stops_the_search_and_returns_the_earlier_genotype(data, tmp_path, monkeypatch):
+    import nascourse.search as search_mod
+
+    grow = iter([0.1, 0.2, 0.4, 0.8])  # doubles each epoch: fires at the first comparison allowed
+    monkeypatch.setattr(search_mod, "alpha_hessian_max_eigenvalue",
+                        lambda *a, **k: type("E", (), {"value": next(grow), "converged": True})())
+    config = toy_config("darts1", "nb201", epochs=4, hessian_every=1, early_stop=True, es_window=1, es_delta=1,
+                        es_start_epoch=1)
+    out = str(tmp_path / "run")
+    result = search(config, seed=0, device="cpu", dataset=data, out=out, progress=False)
+    assert len(result.history) == 2  # epoch 2's value doubled epoch 1's: stop, and return epoch 1's cell
+    assert result.early_stop == {"epoch": 1, "fired": 2, "ratio": 2.0}
+    assert result.genotype_str == result.history[0]["genotype"]
+    loaded = SearchResult.load(out)
+    assert loaded.early_stop == result.early_stop and loaded.genotype_str == result.history[0]["genotype"]
+    again = search(config, seed=0, device="cpu", dataset=data, out=out, resume=True, progress=False)
+    assert len(again.history) == 2  # a stopped search stays stopped
+    with pytest.raises(ValueError, match="hessian_every"):
+        toy_config("darts1", "nb201", early_stop=True)
+    with pytest.raises(ValueError, match="k must be"):
+        toy_config("nadarts", "nb201", k=-1)
