@@ -21,7 +21,8 @@ rules:
 
 This module holds the measurements: ``projected_weights`` (the mixing weights once some edges
 are decided), ``operation_strength``, ``edge_strength``, the two selections of one edge and the
-whole procedure (``perturbation_select``). Why α misleads is the subject of ``shuffle.py``.
+whole procedure (``perturbation_select``); ``edge_swap_accuracy`` measures how much the supernet
+loses when one edge is swapped for another operation (lesson 07's flatness). Why α misleads is the subject of ``shuffle.py``.
 Lesson 06 compares them.
 """
 
@@ -44,7 +45,7 @@ from .genotypes import genotype_to_str
 from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, prepare_folder, save_checkpoint_file
 from .search import evaluate
 
-__all__ = ["magnitude", "projected_weights", "operation_strength", "edge_strength", "strongest_operation",
+__all__ = ["magnitude", "projected_weights", "operation_strength", "edge_strength", "edge_swap_accuracy", "strongest_operation",
            "weakest_edge", "Decisions", "PTConfig", "make_pt_config", "SelectionResult", "perturbation_select"]
 
 
@@ -144,6 +145,34 @@ def edge_strength(supernet, loader, weights: list[torch.Tensor], cell: int, edge
         perturbed[cell][edge] = 0.0
         out.append(evaluate(supernet, loader, perturbed, max_batches)[1])
     return out
+
+
+def edge_swap_accuracy(supernet, loader, beta: float = 1.0, weights: list[torch.Tensor] | None = None,
+                       max_batches: int | None = None) -> tuple[float, list[torch.Tensor]]:
+    """How flat the supernet is around p: its accuracy at p, and with one edge moved towards another operation.
+
+    For every cell type, edge e and operation o other than the edge's strongest, the accuracy with
+    row e replaced by (1 - beta) p_e + beta onehot(o) (beta = 1: the edge swapped outright), every
+    other edge as in ``weights`` (default softmax(α)). These are NA-DARTS's single-edge neighbours
+    (``flatness.perturbed_weights``) enumerated instead of sampled. Returns (accuracy at p, one
+    (E, |O|) tensor per cell type with NaN at each edge's strongest operation).
+    """
+    if not 0 < beta <= 1:
+        raise ValueError(f"beta must be in (0, 1] (1: the edge replaced by the operation), got {beta!r}")
+    weights = [w.detach() for w in (weights if weights is not None else supernet.arch_weights())]
+    base = evaluate(supernet, loader, weights, max_batches)[1]
+    out = []
+    for cell, p in enumerate(weights):
+        acc = torch.full(p.shape, float("nan"), dtype=torch.float64)
+        for e in range(len(p)):
+            for o in range(p.shape[1]):
+                if o == int(p[e].argmax()):
+                    continue
+                moved = [w.clone() for w in weights]
+                moved[cell][e] = (1 - beta) * p[e] + beta * F.one_hot(torch.tensor(o), p.shape[1]).to(p)
+                acc[e, o] = evaluate(supernet, loader, moved, max_batches)[1]
+        out.append(acc)
+    return base, out
 
 
 def strongest_operation(accuracies: list[float], ops: list[str], exclude_none: bool) -> int:

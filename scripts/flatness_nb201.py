@@ -24,24 +24,17 @@ import time
 import torch
 
 from nascourse import data as data_mod
+from nascourse import select
 from nascourse.batches import search_split
 from nascourse.history import SearchResult, make_config
 from nascourse.runs import atomic_write
-from nascourse.search import evaluate, search
+from nascourse.search import search
 
 
 def edge_sensitivity(supernet, loader, beta: float, batches: int) -> dict:
     """Validation accuracy at p and at each single-edge neighbour of p (every edge, every other operation)."""
-    (p,) = [w.detach() for w in supernet.arch_weights()]
-    base = evaluate(supernet, loader, [p], max_batches=batches)[1]
-    moved = []
-    for e in range(len(p)):
-        for o in range(p.shape[1]):
-            if o == int(p[e].argmax()):
-                continue
-            q = p.clone()
-            q[e] = (1 - beta) * p[e] + beta * torch.nn.functional.one_hot(torch.tensor(o), p.shape[1]).to(p)
-            moved.append(evaluate(supernet, loader, [q], max_batches=batches)[1])
+    base, (acc,) = select.edge_swap_accuracy(supernet, loader, beta, max_batches=batches)
+    moved = acc[~acc.isnan()].tolist()  # edge by edge, operation by operation
     return {"beta": beta, "acc": base, "neighbours": moved, "mean_drop": base - sum(moved) / len(moved),
             "worst_drop": base - min(moved)}
 

@@ -61,6 +61,23 @@ def test_removing_an_operation_whose_weight_is_zero_changes_nothing(nb201):
         assert evaluate(nb201, batches, zeroed)[1] == base
 
 
+def test_edge_swap_accuracy_enumerates_every_single_edge_neighbour(nb201):
+    with torch.no_grad():
+        nb201.alpha.normal_(0, 1)
+    p = nb201.arch_weights()[0].detach()
+    batches = _labelled_by(nb201, [p], _batches())
+    base, (acc,) = S.edge_swap_accuracy(nb201, batches, beta=0.5)
+    assert base == 1.0  # the images are labelled by the supernet at p
+    assert acc.shape == (6, 5)
+    assert [int(row.isnan().nonzero()) for row in acc] == p.argmax(1).tolist()  # NaN at each edge's strongest
+    for e, o in ((0, int(p[0].argmin())), (5, (int(p[5].argmax()) + 1) % 5)):
+        moved = p.clone()
+        moved[e] = 0.5 * p[e] + 0.5 * torch.nn.functional.one_hot(torch.tensor(o), 5).float()
+        assert acc[e, o] == evaluate(nb201, batches, [moved])[1]
+    with pytest.raises(ValueError, match="beta must be"):
+        S.edge_swap_accuracy(nb201, batches, beta=1.5)
+
+
 def test_perturbation_picks_the_operation_carrying_the_only_path_and_agrees_with_magnitude(nb201):
     """Edge 0 -> 3 is the cell's only non-zero edge, and nor_conv_3x3 its only non-zero operation: removing
     it cuts the cell's output to zeros and the prediction to a constant, so it hurts most; magnitude picks
