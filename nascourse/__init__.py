@@ -18,8 +18,10 @@ does that cost? Each module is one idea; data flows through them in this order:
     hypergrad       hypergradient estimators (first order, unrolled, Neumann, CG, exact)
     sharpness       the Hessian's largest eigenvalue (weights or α) and DARTS-ES's stopping rule:
                     hessian_max_eigenvalue, alpha_hessian_max_eigenvalue, darts_es
+    flatness        neighbourhoods of cells: scores over all of NAS-Bench-201, NA-RS against RS, and
+                    NA-DARTS's perturbed neighbours of softmax(alpha)
     history         search configurations and results: make_config, SearchResult
-    search          the search loops (darts1, darts2, idarts, gdas, rsws, fixed): search.search
+    search          the search loops (darts1, darts2, idarts, gdas, rsws, fixed, nadarts): search.search
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
     shuffle         why alpha misleads: a supernet survives swapped edges, a plain CNN does not
     runs            run folders that never lose work: atomic writes, safe checkpoints
@@ -64,7 +66,7 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
-            "hypergrad", "sharpness", "history", "search", "select", "shuffle", "runs", "network", "train", "landscape", "plot",
+            "hypergrad", "sharpness", "flatness", "history", "search", "select", "shuffle", "runs", "network", "train", "landscape", "plot",
             "alphaplot", "landscapeplot", "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]

@@ -8,11 +8,12 @@ NAS-Bench-201 settings: Dong & Yang, ICLR 2020, section 5), with the presets as 
 
 and it returns a ``SearchResult``: the configuration, one record per epoch (softmax(alpha), the
 derived genotype, its width and depth, losses, accuracies, the hypergradient norm, seconds; on
-NAS-Bench-201 also the derived cell's real accuracy, looked up in ``bench``), and the final
-genotype. Results are data: ``result.save(folder)`` writes ``result.json`` and the supernet's
-weights, ``SearchResult.load(folder)`` reads them back, so a lesson can show a long GPU run beside
-a live tiny one. ``save_checkpoint`` / ``read_checkpoint`` / ``restore_checkpoint``
-add the optimisers' and data loaders' states, so that a search resumed from a checkpoint, taken
+NAS-Bench-201 also the derived cell's real accuracy, looked up in ``bench``; with ``hessian_every``
+also λ_max of the α Hessian, ``alpha_eig``), and the final genotype (after DARTS-ES stopped a
+search, the genotype of the epoch it pointed to). Results are data: ``result.save(folder)`` writes
+``result.json`` and the supernet's weights, ``SearchResult.load(folder)`` reads them back, so a
+lesson can show a long GPU run beside a live tiny one. ``save_checkpoint`` / ``read_checkpoint`` /
+``restore_checkpoint`` add the optimisers' and data loaders' states, so that a search resumed from a checkpoint, taken
 between epochs or in the middle of one, continues exactly. The run folder's rules (never overwrite
 a run unasked, never mix two) are ``runs.py``'s.
 """

@@ -16,6 +16,7 @@ from .lesson03_hypergradients import check_neumann, check_mixed_fd, check_neuman
 from .lesson04_convergence import check_spearman, check_group_depth_rho
 from .lesson05_landscapes import check_filter_normalise, check_gradient_variance
 from .lesson06_selection import check_operation_strength, check_optimal_skip_weight
+from .lesson07_flatness import check_neighbourhood_mean, check_relaxed_neighbour
 
 __all__ = [
     "check_param_counts",  # lesson 00
@@ -25,4 +26,5 @@ __all__ = [
     "check_spearman", "check_group_depth_rho",  # lesson 04
     "check_filter_normalise", "check_gradient_variance",  # lesson 05
     "check_operation_strength", "check_optimal_skip_weight",  # lesson 06
+    "check_neighbourhood_mean", "check_relaxed_neighbour",  # lesson 07
 ]
