@@ -50,8 +50,8 @@ from .runs import StopAfterStep, prepare_folder
 from .sharpness import alpha_hessian_max_eigenvalue, darts_es
 from .supernet import build_supernet
 
-__all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "weight_step", "gdas_arch_step",
-           "nadarts_arch_step", "gumbel_weights", "sample_path",
+__all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "arch_update",
+           "weight_step", "gdas_arch_step", "nadarts_arch_step", "gumbel_weights", "sample_path",
            "make_config", "SearchConfig", "SearchResult"]
 
 
@@ -107,6 +107,15 @@ def weight_step(supernet, w_opt, x, y, config: SearchConfig, weights=None,
     return loss.detach(), acc.detach()
 
 
+def arch_update(a_opt, alphas: list[torch.Tensor], grads: list[torch.Tensor]) -> float:
+    """One Adam step on alpha with the given (hyper)gradients; returns their norm, which the history records."""
+    a_opt.zero_grad(set_to_none=True)
+    for a, g in zip(alphas, grads):
+        a.grad = g
+    a_opt.step()
+    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+
+
 def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchConfig, lr: float,
                 forward=None) -> float:
     """The architecture step of darts1, darts2 and idarts; returns the hypergradient's norm.
@@ -136,11 +145,7 @@ def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchCo
     else:  # idarts: gamma = the current weight lr, as iDARTS's code
         grads = hypergradient(train_loss, val_loss, weights, arch, "neumann", lr=lr, K=config.K,
                               mixed=config.mixed)
-    a_opt.zero_grad(set_to_none=True)
-    for a, g in zip(arch, grads):
-        a.grad = g
-    a_opt.step()
-    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+    return arch_update(a_opt, arch, grads)
 
 
 def gumbel_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
@@ -184,12 +189,7 @@ def gdas_arch_step(supernet, a_opt, val_batch, tau: float, sampler: torch.Genera
     x, y = val_batch
     val_loss = F.cross_entropy(supernet(x, [gumbel_weights(a, tau, sampler) for a in alphas]), y)
     _check_finite(val_loss.detach(), "validation")
-    grads = torch.autograd.grad(val_loss, alphas)
-    a_opt.zero_grad(set_to_none=True)
-    for a, g in zip(alphas, grads):
-        a.grad = g
-    a_opt.step()
-    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+    return arch_update(a_opt, alphas, torch.autograd.grad(val_loss, alphas))
 
 
 def nadarts_arch_step(supernet, a_opt, val_batch, config: SearchConfig, sampler: torch.Generator) -> float:
@@ -200,12 +200,7 @@ def nadarts_arch_step(supernet, a_opt, val_batch, config: SearchConfig, sampler:
     loss = neighbourhood_loss(lambda weights: F.cross_entropy(supernet(x, weights), y), supernet.arch_weights(),
                               config.k, config.m, config.beta, sampler)
     _check_finite(loss.detach(), "validation")
-    grads = torch.autograd.grad(loss, alphas)
-    a_opt.zero_grad(set_to_none=True)
-    for a, g in zip(alphas, grads):
-        a.grad = g
-    a_opt.step()
-    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+    return arch_update(a_opt, alphas, torch.autograd.grad(loss, alphas))
 
 
 def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, lr: float, step: int,
