@@ -267,11 +267,6 @@ def run_train(args: argparse.Namespace) -> int:
               "command and --resume", file=sys.stderr)
         return 130
     last = result.history[-1]
-    if result.early_stop is not None:
-        stop = result.early_stop
-        print(f"DARTS-ES stopped the search after epoch {stop['fired']}: the local average of λ_max grew "
-              f"{stop['ratio']:.2f}x since epoch {stop['epoch']}, whose genotype is returned")
-        last = result.history[stop["epoch"] - 1]
     print(f"finished in {time.perf_counter() - start:.1f} s; test accuracy {100 * last['test_acc']:.2f}% "
           f"(train accuracy {100 * last['train_acc']:.2f}%) after {last['epoch']} epochs")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
