@@ -27,6 +27,7 @@ closed form, and the search loops (``search.py``) call :func:`hypergradient` onc
 
 from __future__ import annotations
 
+import contextvars
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -37,6 +38,10 @@ from torch import Tensor
 LossFn = Callable[[], Tensor]  # a zero-argument callable returning a scalar loss tensor
 
 METHODS = ("first_order", "unrolled", "neumann", "cg", "exact")
+# Whether each loss is checked for NaN/inf as it is computed (one device sync per loss); a search
+# loop turns this off for its step (``hypergradient(..., check_finite=False)``) and checks once
+# per epoch instead.
+_CHECK_FINITE = contextvars.ContextVar("check_finite", default=True)
 MIXED = ("finite_difference", "exact")  # the two ways to form M·v
 # The options each method accepts (their defaults are in the signatures below).
 OPTIONS = {
@@ -60,6 +65,20 @@ def _dot(xs: list[Tensor], ys: list[Tensor]) -> Tensor:
 def _norm(xs: list[Tensor]) -> float:
     """‖x‖₂ of the whole concatenated vector, as the papers take it."""
     return math.sqrt(float(sum((x.detach() ** 2).sum() for x in xs)))  # one device sync
+
+
+def _norm_on_device(xs: list[Tensor]) -> Tensor:
+    """‖x‖₂ as a 0-dim float64 tensor on the device: the float32 sum of squares, then a float64 square
+    root, the same bits as ``_norm`` without reading anything back to the host."""
+    return sum((x.detach() ** 2).sum() for x in xs).double().sqrt()
+
+
+def _eps(v: list[Tensor], eps_scale: float, norm: Tensor | None = None) -> Tensor:
+    """ε = eps_scale / ‖v‖ (DARTS: 0.01 / ‖v‖₂) as a 0-dim float64 tensor on the device; ``norm``
+    replaces ‖v‖. Where the norm is 0, v = 0 and ε = 1: then w ± εv = w and the difference is 0."""
+    norm = _norm_on_device(v) if norm is None else norm
+    scale = torch.full_like(norm, eps_scale)  # a true division, as in Python (scalar / tensor multiplies by 1/x)
+    return torch.where(norm > 0, scale / norm, torch.ones_like(norm))
 
 
 def _flat(xs: list[Tensor]) -> Tensor:
@@ -89,7 +108,7 @@ def _evaluate(loss_fn: LossFn, which: str, method: str) -> Tensor:
         shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
         raise ValueError(f"hypergradient({method!r}): {which} returned {shape}, expected a scalar "
                          f"tensor; reduce it with .mean() or .sum()")
-    if not torch.isfinite(loss).all():
+    if _CHECK_FINITE.get() and not torch.isfinite(loss).all():
         raise FloatingPointError(f"hypergradient({method!r}): {which} is {loss.item()} (not finite); "
                                  f"lower the learning rate or check the data and the network")
     return loss.reshape(())
@@ -117,7 +136,7 @@ def _mixed_exact(grad_w: list[Tensor], arch: list[Tensor], v: list[Tensor]) -> l
 
 
 def _mixed_fd(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: list[Tensor],
-              eps: float, method: str) -> list[Tensor]:
+              eps: Tensor, method: str) -> list[Tensor]:
     """M·v ≈ [∇_α L_train(w + εv, α) − ∇_α L_train(w − εv, α)] / (2ε)   (DARTS eq. 8).
 
     Moves `weights` to w ± εv in place and always copies the saved w back (even on error).
@@ -134,18 +153,16 @@ def _mixed_fd(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: 
 
 
 def _mixed(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: list[Tensor],
-           mixed: str, eps_scale: float, method: str, eps_norm: float | None = None) -> list[Tensor]:
+           mixed: str, eps_scale: float, method: str, eps_norm: Tensor | None = None) -> list[Tensor]:
     """M·v at the current w, exactly or by finite differences with ε = eps_scale / ‖v‖.
 
-    `eps_norm` replaces ‖v‖ in ε where a paper scales by another vector (iDARTS: ‖v0‖).
+    `eps_norm` replaces ‖v‖ in ε where a paper scales by another vector (iDARTS: ‖v0‖). Nothing
+    is read back to the host: ε stays a tensor on the device.
     """
-    norm = _norm(v)
-    if norm == 0.0:  # M·0 = 0 (e.g. L_val does not depend on w); also avoids dividing by 0
-        return [torch.zeros_like(a) for a in arch]
     if mixed == "exact":
         grad_w = _grad(_evaluate(train_loss, "train_loss", method), weights, create_graph=True)
         return _mixed_exact(grad_w, arch, v)
-    eps = eps_scale / (eps_norm or norm)  # ε = 0.01 / ‖v‖₂ in DARTS (section 2.3, the note to eq. 8)
+    eps = _eps(v, eps_scale, eps_norm)  # ε = 0.01 / ‖v‖₂ in DARTS (section 2.3, the note to eq. 8)
     return _mixed_fd(train_loss, weights, arch, v, eps, method)
 
 
@@ -219,7 +236,7 @@ def _neumann(train_loss: LossFn, val_loss: LossFn, weights: list[Tensor], arch: 
             s = [si + vi for si, vi in zip(s, v)]  # s = v_0 + ... + v_k
         del grad_w  # free the double-backprop graph before M·s
     # M·s with r = eps_scale / ‖v0‖, as the official iDARTS code does
-    Ms = _mixed(train_loss, weights, arch, s, mixed, eps_scale, method, eps_norm=_norm(v0))
+    Ms = _mixed(train_loss, weights, arch, s, mixed, eps_scale, method, eps_norm=_norm_on_device(v0))
     # ∇_α F ≈ g_α − γ M Σ_k (I − γH)^k g_w, as H⁻¹ = γ Σ_k (I − γH)^k for 0 < γ < 2 / λ_max(H)
     return [ga - gamma * ms for ga, ms in zip(g_alpha, Ms)]
 
@@ -324,7 +341,7 @@ def _check_options(method: str, lr: float | None, options: dict) -> None:
 
 
 def hypergradient(train_loss: LossFn, val_loss: LossFn, weights: Iterable[Tensor],
-                  arch: Iterable[Tensor], method: str, *, lr: float | None,
+                  arch: Iterable[Tensor], method: str, *, lr: float | None, check_finite: bool = True,
                   **options) -> list[Tensor]:
     """Estimate dF/dα for F(α) = L_val(w*(α), α), w*(α) = argmin_w L_train(w, α).
 
@@ -337,6 +354,9 @@ def hypergradient(train_loss: LossFn, val_loss: LossFn, weights: Iterable[Tensor
         arch: leaf tensors α with requires_grad.
         method: one of METHODS (see the module docstring).
         lr: the weight learning rate: ξ for "unrolled", γ for "neumann"; unused otherwise.
+        check_finite: raise FloatingPointError on a NaN or infinite loss as soon as it is
+            computed (a device sync per loss). A search loop passes False and checks the result
+            once per epoch, so that its step never waits for the device.
         **options: per method (defaults in brackets):
             unrolled: momentum_buffers [None = 0; entries may be None], momentum [0.9],
                       weight_decay [0.0; DARTS uses 3e-4, the search loop passes it],
@@ -356,6 +376,15 @@ def hypergradient(train_loss: LossFn, val_loss: LossFn, weights: Iterable[Tensor
     _check_tensors(weights, "weights", method)
     _check_tensors(arch, "arch", method)
     _check_options(method, lr, options)
+    token = _CHECK_FINITE.set(check_finite)
+    try:
+        result = _estimate(train_loss, val_loss, weights, arch, method, lr, options)
+    finally:
+        _CHECK_FINITE.reset(token)
+    return [g.detach() for g in result]
+
+
+def _estimate(train_loss, val_loss, weights, arch, method, lr, options) -> list[Tensor]:
     with torch.enable_grad():  # also works when called under torch.no_grad()
         if method == "first_order":
             result = _first_order(val_loss, arch)
@@ -367,4 +396,4 @@ def hypergradient(train_loss: LossFn, val_loss: LossFn, weights: Iterable[Tensor
             result = _cg(train_loss, val_loss, weights, arch, **options)
         else:
             result = _exact(train_loss, val_loss, weights, arch, **options)
-    return [g.detach() for g in result]
+    return result

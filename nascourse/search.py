@@ -22,7 +22,9 @@ The methods differ only in how the architecture step gets its gradient:
             (the course's reconstruction of NA-DARTS, Wang et al., BMVC 2021; ``flatness.py``)
 
 Each epoch records softmax(alpha), the derived genotype, its width and depth, losses,
-accuracies, the hypergradient norm and the time taken (``SearchResult``, in ``history.py``). With
+accuracies, the hypergradient norm and the time taken (``SearchResult``, in ``history.py``). A step
+reads nothing back from the device: its figures are summed there (``EpochSums``) and read, with a
+check for NaN, once per epoch. With
 ``hessian_every`` it also records the sharpness of the architecture, λ_max of the α Hessian on a
 fixed validation batch (RobustDARTS), and ``early_stop`` stops the search by DARTS-ES's rule and
 returns the genotype of the epoch it points to (``sharpness.py``). Lessons 02, 03 and 07 run these
@@ -50,9 +52,9 @@ from .runs import StopAfterStep, prepare_folder
 from .sharpness import alpha_hessian_max_eigenvalue, darts_es
 from .supernet import build_supernet
 
-__all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "search_step", "arch_update",
-           "weight_step", "gdas_arch_step", "nadarts_arch_step", "gumbel_weights", "sample_path",
-           "make_config", "SearchConfig", "SearchResult"]
+__all__ = ["search", "SearchInterrupted", "build_supernet", "make_optimizers", "train_step", "EpochSums",
+           "search_step", "arch_update", "weight_step", "gdas_arch_step", "nadarts_arch_step", "gumbel_weights",
+           "sample_path", "make_config", "SearchConfig", "SearchResult"]
 
 
 def make_optimizers(supernet, config: SearchConfig) -> tuple[torch.optim.SGD, torch.optim.Adam]:
@@ -72,11 +74,6 @@ def cosine_lr(config: SearchConfig, epoch: int) -> float:
 
 def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return F.cross_entropy(logits, y), (logits.argmax(1) == y).float().mean()
-
-
-def _check_finite(loss: torch.Tensor, what: str) -> None:
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"the {what} loss is {float(loss)}")
 
 
 def _diverged(error: FloatingPointError, epoch: int, step: int, config: SearchConfig) -> FloatingPointError:
@@ -107,18 +104,23 @@ def weight_step(supernet, w_opt, x, y, config: SearchConfig, weights=None,
     return loss.detach(), acc.detach()
 
 
-def arch_update(a_opt, alphas: list[torch.Tensor], grads: list[torch.Tensor]) -> float:
-    """One Adam step on alpha with the given (hyper)gradients; returns their norm, which the history records."""
+def arch_update(a_opt, alphas: list[torch.Tensor], grads: list[torch.Tensor]) -> torch.Tensor:
+    """One Adam step on alpha with the given (hyper)gradients; returns their norm, which the history
+    records, as a 0-dim float64 tensor on the device (the float32 sums of squares added in float64)."""
     a_opt.zero_grad(set_to_none=True)
     for a, g in zip(alphas, grads):
         a.grad = g
     a_opt.step()
-    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+    total = None
+    for g in grads:
+        square = g.pow(2).sum().double()
+        total = square if total is None else total + square
+    return total.sqrt()
 
 
 def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchConfig, lr: float,
-                forward=None) -> float:
-    """The architecture step of darts1, darts2 and idarts; returns the hypergradient's norm.
+                forward=None) -> torch.Tensor:
+    """The architecture step of darts1, darts2 and idarts; returns the hypergradient's norm (a tensor).
 
     L_train and L_val are closures over fixed minibatches, so that the finite differences of the
     second-order methods compare the same loss at w + eps v and w - eps v. ``forward`` computes
@@ -135,16 +137,16 @@ def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchCo
 
     weights, arch = supernet.weight_parameters(), supernet.arch_parameters()
     if config.method == "darts1":
-        grads = hypergradient(train_loss, val_loss, weights, arch, "first_order", lr=lr)
+        grads = hypergradient(train_loss, val_loss, weights, arch, "first_order", lr=lr, check_finite=False)
     elif config.method == "darts2":
         # xi = the current weight lr; the virtual step includes SGD's momentum and weight decay, as DARTS's code
         buffers = [w_opt.state.get(p, {}).get("momentum_buffer") for p in weights]
-        grads = hypergradient(train_loss, val_loss, weights, arch, "unrolled", lr=lr,
+        grads = hypergradient(train_loss, val_loss, weights, arch, "unrolled", lr=lr, check_finite=False,
                               momentum_buffers=buffers, momentum=config.w_momentum,
                               weight_decay=config.w_weight_decay, mixed=config.mixed)
     else:  # idarts: gamma = the current weight lr, as iDARTS's code
         grads = hypergradient(train_loss, val_loss, weights, arch, "neumann", lr=lr, K=config.K,
-                              mixed=config.mixed)
+                              mixed=config.mixed, check_finite=False)
     return arch_update(a_opt, arch, grads)
 
 
@@ -183,31 +185,32 @@ def sample_path(supernet, generator: torch.Generator) -> list[torch.Tensor]:
     return out
 
 
-def gdas_arch_step(supernet, a_opt, val_batch, tau: float, sampler: torch.Generator) -> float:
+def gdas_arch_step(supernet, a_opt, val_batch, tau: float, sampler: torch.Generator) -> torch.Tensor:
     """GDAS's architecture step: first-order gradient of L_val through a fresh Gumbel sample."""
     alphas = supernet.arch_parameters()
     x, y = val_batch
     val_loss = F.cross_entropy(supernet(x, [gumbel_weights(a, tau, sampler) for a in alphas]), y)
-    _check_finite(val_loss.detach(), "validation")
     return arch_update(a_opt, alphas, torch.autograd.grad(val_loss, alphas))
 
 
-def nadarts_arch_step(supernet, a_opt, val_batch, config: SearchConfig, sampler: torch.Generator) -> float:
+def nadarts_arch_step(supernet, a_opt, val_batch, config: SearchConfig, sampler: torch.Generator) -> torch.Tensor:
     """NA-DARTS's architecture step: the first-order gradient of the mean validation loss over
     p = softmax(alpha) and ``config.k`` neighbours (``flatness.neighbourhood_loss``); k = 0 is darts1's."""
     x, y = val_batch
     alphas = supernet.arch_parameters()
     loss = neighbourhood_loss(lambda weights: F.cross_entropy(supernet(x, weights), y), supernet.arch_weights(),
                               config.k, config.m, config.beta, sampler)
-    _check_finite(loss.detach(), "validation")
     return arch_update(a_opt, alphas, torch.autograd.grad(loss, alphas))
 
 
 def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, lr: float, step: int,
                tau: float | None, sampler: torch.Generator, forward=None):
-    """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None).
+    """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None),
+    all tensors on the device.
 
     ``forward`` (darts1, darts2, idarts) replaces ``supernet(x)``, e.g. ``fast.FastDartsForward(supernet)``.
+    Nothing in the step reads a number back to the host (no device sync) and nothing is checked for
+    NaN here: ``EpochSums`` accumulates the figures and finds the first non-finite step on the device.
     """
     x, y = batch
     norm = None
@@ -229,8 +232,51 @@ def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, l
         loss, acc = weight_step(supernet, w_opt, x, y, config)
     else:  # rsws: the weights of one uniformly sampled path; alpha is never trained
         loss, acc = weight_step(supernet, w_opt, x, y, config, sample_path(supernet, sampler))
-    _check_finite(loss, "training")
     return loss, acc, norm
+
+
+class EpochSums:
+    """An epoch's running figures, kept on the device: the step adds to them without a device sync,
+    and the history reads them once, at the end of the epoch.
+
+    Sums are float64 (a float32 loss added in float64, as Python's float would); ``first_bad`` is
+    the first step whose training loss or architecture gradient was not finite (-1: none yet), with
+    the loss at that step, so that a diverged search still says where it diverged.
+    """
+
+    def __init__(self, device, saved: dict | None = None):
+        saved = saved or {}
+        f64 = dict(dtype=torch.float64, device=device)
+        self.train_loss = torch.tensor(saved.get("train_loss", 0.0), **f64)
+        self.train_acc = torch.tensor(saved.get("train_acc", 0.0), **f64)
+        self.hypergrad_norm = torch.tensor(saved.get("hypergrad_norm", 0.0), **f64)
+        self.first_bad = torch.tensor(saved.get("first_bad", -1), dtype=torch.int64, device=device)
+        self.bad_loss = torch.tensor(saved.get("bad_loss", 0.0), **f64)
+
+    def add(self, step: int, loss: torch.Tensor, acc: torch.Tensor, norm: torch.Tensor | None) -> None:
+        self.train_loss = self.train_loss + loss.double()
+        self.train_acc = self.train_acc + acc.double()
+        finite = torch.isfinite(loss)
+        if norm is not None:
+            self.hypergrad_norm = self.hypergrad_norm + norm
+            finite = finite & torch.isfinite(norm)
+        first = ~finite & (self.first_bad < 0)
+        self.first_bad = torch.where(first, step, self.first_bad)
+        self.bad_loss = torch.where(first, loss.double(), self.bad_loss)
+
+    def check(self, epoch: int, config: SearchConfig) -> None:
+        """Raise the search's divergence error if a step of this epoch was not finite (one device sync)."""
+        step = int(self.first_bad)
+        if step >= 0:
+            loss = float(self.bad_loss)
+            what = (f"the training loss is {loss}" if not math.isfinite(loss)
+                    else f"the architecture gradient is not finite (the training loss there was {loss:.4g})")
+            raise _diverged(FloatingPointError(what), epoch, step, config)
+
+    def to_dict(self) -> dict:
+        return {"train_loss": float(self.train_loss), "train_acc": float(self.train_acc),
+                "hypergrad_norm": float(self.hypergrad_norm), "first_bad": int(self.first_bad),
+                "bad_loss": float(self.bad_loss)}
 
 
 @contextlib.contextmanager
@@ -350,7 +396,7 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
             tau = config.tau_max - (config.tau_max - config.tau_min) * epoch / max(1, config.epochs - 1) \
                 if config.method == "gdas" else None
             supernet.train()
-            sums = dict(partial.get("sums", {"train_loss": 0.0, "train_acc": 0.0, "hypergrad_norm": 0.0}))
+            sums = EpochSums(device, partial.get("sums"))
             arch_steps, first = partial.get("arch_steps", 0), partial.get("step", 0)
             partial = {}
             val_iter = iter(val_loader)  # after a mid-epoch resume, both loaders continue where they were
@@ -360,34 +406,30 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
                 except StopIteration:  # the alpha half may hold one batch fewer
                     val_iter = iter(val_loader)
                     val_batch = next(val_iter)
-                try:
-                    loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
-                                                 sampler, forward)
-                except FloatingPointError as error:
-                    raise _diverged(error, epoch, step, config) from error
-                if norm is not None:
-                    sums["hypergrad_norm"] += norm
-                    arch_steps += 1
-                sums["train_loss"] += float(loss)
-                sums["train_acc"] += float(acc)
+                loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
+                                             sampler, forward)
+                sums.add(step, loss, acc, norm)
+                arch_steps += norm is not None
                 bar.update(1)
-                bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
                 if stop.requested and step + 1 < steps:  # the epoch's last step goes on to its end
                     bar.close()
+                    sums.check(epoch, config)  # a diverged epoch is never checkpointed
                     _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch,
-                                 dict(step=step + 1, sums=sums, arch_steps=arch_steps,
+                                 dict(step=step + 1, sums=sums.to_dict(), arch_steps=arch_steps,
                                       seconds=time.perf_counter() - start), steps)
+            sums.check(epoch, config)  # the epoch's one look at the device: did any step diverge?
+            bar.set_postfix(loss=f"{float(sums.train_loss) / steps:.3f}", refresh=False)
 
             path = None
             if config.method == "rsws":  # the best of sampled paths with the shared weights
                 path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
             val_loss, val_acc = evaluate(supernet, val_loader, path)
             stats = {
-                "train_loss": sums["train_loss"] / steps,
-                "train_acc": sums["train_acc"] / steps,
+                "train_loss": float(sums.train_loss) / steps,
+                "train_acc": float(sums.train_acc) / steps,
                 "val_loss": val_loss,
                 "val_acc": val_acc,
-                "hypergrad_norm": sums["hypergrad_norm"] / max(1, arch_steps),
+                "hypergrad_norm": float(sums.hypergrad_norm) / max(1, arch_steps),
                 "lr": lr,
             }
             record = epoch_record(supernet, epoch, stats, time.perf_counter() - start, path)
