@@ -41,7 +41,8 @@ import torch.nn.functional as F
 from nascourse.config import get_device, get_preset
 from nascourse.fast import FastDartsForward
 from nascourse.history import make_config
-from nascourse.search import build_supernet, make_optimizers, train_step, weight_step
+from nascourse.steps import make_optimizers, train_step, weight_step
+from nascourse.supernet import build_supernet
 from nascourse.stepcheck import operation_count, run_step, step_errors
 
 MODES = {"first_order": "darts1", "second_order": "darts2", "idarts": "idarts"}

@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from nascourse import config, genotypes, nb201, ops, plot, widgets
+from nascourse import config, genotypes, nb201, ops, plot, variants, widgets
 from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, ENAS, NASNET, SNAS_MILD, cell_width_depth
 
 preset = config.get_preset()  # tiny on a CPU, colab on a GPU, or $NASCOURSE_PRESET
@@ -330,7 +330,7 @@ plt.show()
 # Width does not depend on `concat`; depth does, since $c_k$ only reads the concatenated nodes.
 # The widest cell reads nothing but the inputs: each of its $n$ nodes counts $c$, so width
 # $nc$ and depth 2. `genotypes.cell_width_depth(cell, concat)` computes both, and
-# `genotypes.widest_shallowest` rewires a genotype that way while keeping its operations (Shu et
+# `variants.widest_shallowest` rewires a genotype that way while keeping its operations (Shu et
 # al.'s `*_ADAPT` cells). The paper's Figure 1 shows five published normal cells: NASNet
 # (Zoph et al., 2018), AmoebaNet (Real et al., 2019), ENAS (Pham et al., 2018), DARTS and SNAS
 # (Xie et al., 2019).
@@ -343,7 +343,7 @@ FIGURE_1 = {"NASNet": (5, 2), "AmoebaNet": (4, 4), "ENAS": (5, 2), "DARTS (V2)":
 print(f"{'normal cell':<13}{'nodes':>6}{'width':>8}{'depth':>7}   widest-shallowest rewiring")
 for name, g in PUBLISHED.items():
     width, depth = cell_width_depth(g.normal, g.normal_concat)
-    adapt = genotypes.widest_shallowest(g)
+    adapt = variants.widest_shallowest(g)
     w_max, d_min = cell_width_depth(adapt.normal, adapt.normal_concat)
     nodes = len(g.normal) // 2
     print(f"{name:<13}{nodes:>6}{width:>7g}c{depth:>7}   {w_max:g}c, depth {d_min}")
@@ -355,7 +355,7 @@ fig, axes = plt.subplots(2, 3, figsize=(15, 8.4))
 fig.subplots_adjust(left=0.01, right=0.99, top=0.94, bottom=0.06, wspace=0.05, hspace=0.25)
 for ax, (name, g) in zip(axes.flat, PUBLISHED.items()):
     plot.draw_cell(g.normal, g.normal_concat, title=name, ax=ax)
-plot.draw_cell(genotypes.widest_shallowest(DARTS_V2).normal, DARTS_V2.normal_concat,
+plot.draw_cell(variants.widest_shallowest(DARTS_V2).normal, DARTS_V2.normal_concat,
                title="DARTS (V2) rewired widest-shallowest", ax=axes.flat[5])
 plt.show()
 
@@ -373,7 +373,7 @@ plt.show()
 # ## 5. Where do the published cells sit among random cells?
 #
 # A uniformly random DARTS cell picks, for each node, two distinct earlier nodes uniformly, and an
-# operation for each edge; `genotypes.sample_darts_genotype(seed, steps=4)` draws one (the same
+# operation for each edge; `variants.sample_darts_genotype(seed, steps=4)` draws one (the same
 # seed gives the same genotype). Operations do not change width or depth, so the distribution
 # of (width, depth) over random cells is the distribution over the 180 wirings, which we can also
 # enumerate exactly. We sample 2,000 random 4-node cells (the DARTS and SNAS space) and 2,000
@@ -386,7 +386,7 @@ plt.show()
 def random_cells(steps: int, n: int = 2000, seed: int = 0) -> Counter:
     """Counter of (width, depth) over n random normal cells with `steps` nodes."""
     rng = random.Random(seed)  # one generator, advanced by each draw
-    cells = [genotypes.sample_darts_genotype(rng, steps=steps) for _ in range(n)]
+    cells = [variants.sample_darts_genotype(rng, steps=steps) for _ in range(n)]
     return Counter(cell_width_depth(g.normal, g.normal_concat) for g in cells)
 
 
@@ -497,7 +497,7 @@ plt.show()
 # connections** at random: for each of the 8 edges, the input is drawn uniformly from the nodes
 # available to that edge's node ({0, 1} for node 2, then {0, 1, 2}, and so on; unlike in DARTS
 # both edges of a node may read the same node). Their code draws with NumPy's global generator
-# seeded per variant; `genotypes.random_connections(DARTS_V2, seed)` repeats those draws exactly,
+# seeded per variant; `variants.random_connections(DARTS_V2, seed)` repeats those draws exactly,
 # without touching the global generator. Later lessons train these variants and compare how fast
 # they converge.
 
@@ -507,7 +507,7 @@ SPEC_7_2 = {1: [1, 0, 1, 0, 1, 3, 4, 2], 2: [0, 1, 2, 0, 1, 3, 2, 4], 3: [0, 1, 
             4: [0, 1, 1, 0, 1, 0, 1, 4], 5: [1, 1, 2, 0, 0, 3, 3, 0], 6: [0, 1, 2, 2, 2, 1, 1, 1],
             7: [1, 1, 0, 2, 1, 2, 0, 0], 8: [1, 1, 1, 0, 3, 1, 4, 3], 9: [0, 0, 2, 2, 1, 0, 0, 1],
             10: [1, 0, 0, 0, 1, 1, 2, 1]}
-variants = {seed: genotypes.random_connections(DARTS_V2, seed) for seed in range(1, 11)}
+variants = {seed: variants.random_connections(DARTS_V2, seed) for seed in range(1, 11)}
 print(f"{'seed':>4}  {'normal-cell inputs':<26}{'width':>6}{'depth':>6}")
 for seed, g in variants.items():
     inputs = [j for _, j in g.normal]
@@ -543,7 +543,7 @@ plt.show()
 #
 # 1. Make DARTS's normal cell as **narrow and deep** as you can. Which node can never be
 #    narrower than $c$? What is the largest depth a 4-node cell can reach?
-# 2. Make it widest and shallowest, and compare with `genotypes.widest_shallowest(DARTS_V2)`.
+# 2. Make it widest and shallowest, and compare with `variants.widest_shallowest(DARTS_V2)`.
 # 3. Let one node read the same node twice: the builder says that this cell is outside the DARTS
 #    space (but inside Shu et al.'s random variants).
 # 4. Try `widgets.cell_builder(AMOEBANET)`, a 5-node cell: can you make it 5c wide by changing

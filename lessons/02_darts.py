@@ -55,7 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nascourse import batches, bench, config, data, exercises, plot, search, stepcheck
+from nascourse import batches, bench, config, data, exercises, plot, search, stepcheck, steps
 from nascourse.bench_analysis import spearman as rank_correlation
 from nascourse.genotypes import genotype_from_str
 from nascourse.history import SearchResult, make_config
@@ -180,7 +180,7 @@ print("softmax(alpha) at initialisation, first row:", np.round(supernet.arch_wei
 #   \quad \text{(SGD with momentum, on a training minibatch)}$$
 #
 # i.e. it treats the current $w$ as if it were $w^*(\alpha)$. (Second-order DARTS and iDARTS estimate the missing
-# term; that is lesson 03.) In `nascourse.search` one iteration of `darts1` is `train_step`, which calls the two
+# term; that is lesson 03.) In `nascourse.steps` one iteration of `darts1` is `train_step`, which calls the two
 # steps in DARTS's order, architecture first:
 #
 # ```python
@@ -189,17 +189,14 @@ print("softmax(alpha) at initialisation, first row:", np.round(supernet.arch_wei
 # loss, acc = weight_step(supernet, w_opt, x, y, config)                   # WEIGHT STEP on the training batch
 #
 # # search_step, method "darts1": the first-order hypergradient grad_alpha L_val(w, alpha), then Adam
-# grads = hypergradient(train_loss, val_loss, weights, arch, "first_order", lr=lr)
-# a_opt.zero_grad(set_to_none=True)
-# for a, g in zip(arch, grads):
-#     a.grad = g
-# a_opt.step()
+# grads = hypergradient(train_loss, val_loss, weights, arch, "first_order", lr=lr, check_finite=False)
+# norm = arch_update(a_opt, arch, grads)  # a.grad = g for each alpha, then a_opt.step()
 # ```
 #
 # and the weight step is short enough to print in full:
 
 # %%
-print(inspect.getsource(search.weight_step))
+print(inspect.getsource(steps.weight_step))
 
 # %% [markdown]
 # Two optimisers, two parameter lists: SGD (lr 0.025 with a cosine schedule, momentum 0.9, weight decay $3\cdot10^{-4}$)
@@ -219,8 +216,8 @@ a_opt = torch.optim.Adam(net.arch_parameters(), lr=cfg.a_lr, betas=cfg.a_betas, 
 alpha_before = [a.detach().clone() for a in net.arch_parameters()]
 w_before = [w.detach().clone() for w in net.weight_parameters()]
 batch, val_batch = next(iter(train_loader)), next(iter(val_loader))
-loss, acc, hypergrad_norm = search.train_step(net, w_opt, a_opt, batch, val_batch, cfg, lr=cfg.w_lr, step=0,
-                                              tau=None, sampler=None)
+loss, acc, hypergrad_norm = steps.train_step(net, w_opt, a_opt, batch, val_batch, cfg, lr=cfg.w_lr, step=0,
+                                             tau=None, sampler=None)
 d_alpha = max(float((a.detach() - b).abs().max()) for a, b in zip(net.arch_parameters(), alpha_before))
 d_w = max(float((w.detach() - b).abs().max()) for w, b in zip(net.weight_parameters(), w_before))
 print(f"training loss {float(loss):.3f}, |grad_alpha L_val| = {hypergrad_norm:.3g}")

@@ -57,6 +57,7 @@ import numpy as np
 
 from nascourse import bench, bench_analysis, config, data, exercises, plot
 from nascourse import genotypes as G
+from nascourse import variants as V
 from nascourse.train import build_network, make_train_config, train
 
 preset = config.get_preset()  # tiny on a CPU, colab on a GPU, or $NASCOURSE_PRESET
@@ -79,7 +80,7 @@ print(f"{'cell':10s} {'width':>6s} {'depth':>6s}   widest-shallowest form")
 for name in ("NASNET", "AMOEBANET", "ENAS", "DARTS_V2", "SNAS_MILD"):
     genotype = getattr(G, name)
     w, d = G.genotype_width_depth(genotype)["normal"]
-    ws, ds = G.genotype_width_depth(G.widest_shallowest(genotype))["normal"]
+    ws, ds = G.genotype_width_depth(V.widest_shallowest(genotype))["normal"]
     print(f"{name:10s} {w:5.1f}c {d:6d}   {ws:.1f}c, depth {ds}")
 
 # %% [markdown]
@@ -188,17 +189,17 @@ for label, shape in (("top 100 after 12 epochs", bench_analysis.top_shape("cifar
 # ## 3. The experiment of the paper, live: DARTS_V2 rewired
 #
 # Shu et al. keep DARTS_V2's operations and redraw its connections at random
-# (`genotypes.random_connections`, as their code does), then group the variants by width: three each
+# (`variants.random_connections`, as their code does), then group the variants by width: three each
 # at 2c, 2.5c, 3c and 3.5c, named c1 to c12 with width rising and depth falling
-# (`genotypes.width_family`). All variants have the same operations and only the wiring differs;
+# (`variants.width_family`). All variants have the same operations and only the wiring differs;
 # their parameter counts differ a little (by at most 11 %), because a skip connection that reads an
 # input of a reduction cell must halve the resolution and becomes a small strided convolution. Add DARTS_V2 itself (3.5c, depth 3) and its
-# widest-shallowest form (`genotypes.widest_shallowest`: every operation rewired to the inputs, 4c,
+# widest-shallowest form (`variants.widest_shallowest`: every operation rewired to the inputs, 4c,
 # depth 2).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-family = [("DARTS_V2", G.DARTS_V2), ("wide", G.widest_shallowest(G.DARTS_V2))] + G.width_family(G.DARTS_V2)
+family = [("DARTS_V2", G.DARTS_V2), ("wide", V.widest_shallowest(G.DARTS_V2))] + V.width_family(G.DARTS_V2)
 shape = {name: G.genotype_width_depth(g)["normal"] for name, g in family}
 print("  ".join(f"{name} {w:.1f}c/{d}" for name, (w, d) in shape.items()))
 for name in ("c1", "c2"):

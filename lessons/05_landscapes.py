@@ -58,6 +58,7 @@ from torch import nn
 
 from nascourse import bench_analysis, config, data, exercises, plot
 from nascourse import genotypes as G
+from nascourse import variants as V
 from nascourse import landscape as L
 from nascourse import sharpness as S
 from nascourse.train import build_network, make_train_config, train
@@ -76,7 +77,7 @@ print(f"preset: {preset.name}, device: {device}")
 # network (C = 8, 5 cells, 16 × 16 images) trained for 3 epochs on 2,000 images, as in lesson 04.
 
 # %%
-cells = {"wide": G.widest_shallowest(G.DARTS_V2), "c1": dict(G.width_family(G.DARTS_V2))["c1"]}
+cells = {"wide": V.widest_shallowest(G.DARTS_V2), "c1": dict(V.width_family(G.DARTS_V2))["c1"]}
 for name, g in cells.items():
     print(f"{name}: width and depth {G.genotype_width_depth(g)['normal']}")
 sizes = {"tiny": dict(epochs=3, train_images=2000)}.get(preset.name, dict(epochs=10))

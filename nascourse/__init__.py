@@ -8,8 +8,9 @@ does that cost? Each module is one idea; data flows through them in this order:
     data            CIFAR read and cached once, as uint8 arrays: load_dataset
     batches         augmented batches on the device, DARTS's split: search_split, DeviceLoader
     ops             the candidate operations: DARTS_OPS, NB201_OPS
-    genotypes       architectures as data: Genotype, DARTS_V2, genotype_from_str, cell_width_depth,
-                    widest_shallowest, width_family, neighbours
+    genotypes       architectures as data: Genotype, DARTS_V2, genotype_from_str, cell_width_depth
+    variants        cells made from cells: widest_shallowest, width_family, random_connections,
+                    sample_darts_genotype, darts_neighbours
     nb201           NAS-Bench-201 cells: nb201_parse, nb201_format, nb201_width_depth, nb201_neighbours
     bench           NAS-Bench-201's measured accuracy of all 15,625 cells: lookup, rank, best
     bench_analysis  what the whole table says about width, depth and the training budget
@@ -21,7 +22,8 @@ does that cost? Each module is one idea; data flows through them in this order:
     flatness        neighbourhoods of cells: scores over all of NAS-Bench-201, NA-RS against RS, and
                     NA-DARTS's perturbed neighbours of softmax(alpha)
     history         search configurations and results: make_config, SearchResult
-    search          the search loops (darts1, darts2, idarts, gdas, rsws, fixed, nadarts): search.search
+    steps           one iteration of each method: weight step, architecture step: train_step
+    search          the search loop (darts1, darts2, idarts, gdas, rsws, fixed, nadarts): search.search
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
     shuffle         why alpha misleads: a supernet survives swapped edges, a plain CNN does not
     runs            run folders that never lose work: atomic writes, safe checkpoints
@@ -57,7 +59,7 @@ _NAMES = {
     "load_dataset": "data", "search_split": "batches", "DeviceLoader": "batches",
     "DARTS_OPS": "ops", "NB201_OPS": "ops",
     "Genotype": "genotypes", "DARTS_V1": "genotypes", "DARTS_V2": "genotypes", "genotype_from_str": "genotypes",
-    "genotype_to_str": "genotypes", "cell_width_depth": "genotypes", "widest_shallowest": "genotypes",
+    "genotype_to_str": "genotypes", "cell_width_depth": "genotypes", "widest_shallowest": "variants",
     "nb201_parse": "nb201", "nb201_format": "nb201",
     "DartsSupernet": "supernet", "NB201Supernet": "supernet",
     "hypergradient": "hypergrad",
@@ -65,9 +67,10 @@ _NAMES = {
     "SearchInterrupted": "search",
     "DartsNetwork": "network", "NB201Network": "network",
 }
-_MODULES = ("config", "data", "batches", "ops", "genotypes", "nb201", "bench", "bench_analysis", "supernet", "fast",
-            "hypergrad", "sharpness", "flatness", "history", "search", "select", "shuffle", "runs", "network", "train", "landscape", "plot",
-            "alphaplot", "landscapeplot", "widgets", "stepcheck", "cli")
+_MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis",
+            "supernet", "fast", "hypergrad", "sharpness", "flatness", "history", "steps", "search", "select",
+            "shuffle", "runs", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot", "widgets",
+            "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]
 

@@ -102,7 +102,7 @@ def neighbourhood_score(cell, measure, agg: str = "mean", k: int | None = None,
 
     ``measure(cell) -> float`` is any measure (``lambda c: bench.lookup(c).cifar10_val12``, a
     supernet's accuracy with the cell's one-hot weights...); ``neighbours`` lists a cell's
-    neighbours (``nb201_neighbours``, or ``genotypes.darts_neighbours`` for a DARTS genotype).
+    neighbours (``nb201_neighbours``, or ``variants.darts_neighbours`` for a DARTS genotype).
     """
     _check_agg(agg)
     around = neighbours(cell)

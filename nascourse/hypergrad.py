@@ -22,7 +22,7 @@ No estimator builds H or M except "exact": H·v and M·v come from double backpr
 ⟨∇_w L_train, v⟩ once more) or, as in the papers, from a central finite difference of ∇_α L_train.
 The functions work for any bilevel problem given as two zero-argument loss callables; lesson 03
 "Hypergradients" checks them against a ridge-regression problem whose hypergradient is known in
-closed form, and the search loops (``search.py``) call :func:`hypergradient` once per α step.
+closed form, and the architecture step (``steps.search_step``) calls :func:`hypergradient` once per α step.
 """
 
 from __future__ import annotations

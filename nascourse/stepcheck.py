@@ -3,7 +3,7 @@
 The fast forward (``fast.py``) claims to compute the plain supernet's search step. These tools
 test that claim the way the rest of the course tests its algorithms, against an oracle:
 
-* :func:`run_step` takes one ``search.train_step`` on a copy of a supernet and its optimisers
+* :func:`run_step` takes one ``steps.train_step`` on a copy of a supernet and its optimisers
   (plain or fast forward, in float32, float64 or under autocast, optionally from weights changed
   at rounding level) and returns what the step produced: loss, gradients, parameters, buffers.
 * :func:`step_errors` compares two such records; :func:`compare_step` is fast against plain.
@@ -23,7 +23,7 @@ from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from .fast import FastDartsForward
-from .search import make_optimizers, train_step
+from .steps import make_optimizers, train_step
 from .supernet import DartsSupernet
 
 
@@ -41,7 +41,7 @@ def _rel_err(reference: Tensor, other: Tensor) -> float:
 def run_step(supernet: DartsSupernet, w_opt, a_opt, config, batch, val_batch, lr: float, step: int = 0, *,
              fast: bool = False, dtype: torch.dtype | None = None, autocast: torch.dtype | None = None,
              perturb: float = 0.0, seed: int = 0) -> dict[str, Tensor]:
-    """One ``search.train_step`` of ``config.method`` on a copy of ``supernet`` and of the optimisers.
+    """One ``steps.train_step`` of ``config.method`` on a copy of ``supernet`` and of the optimisers.
 
     The originals are left untouched. ``fast`` uses :class:`FastDartsForward`; ``dtype`` runs the
     copy and the batches in another precision (float64: a reference for the float32 paths);

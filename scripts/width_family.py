@@ -27,13 +27,14 @@ import time
 import torch
 
 from nascourse import genotypes as G
+from nascourse import variants as V
 from nascourse.runs import atomic_write
 from nascourse.train import TrainResult, build_network, make_train_config, train
 
 
 def family() -> list[tuple[str, G.Genotype]]:
     """[(name, genotype)]: DARTS_V2, its widest-shallowest form ("wide"), then c1..c12."""
-    return [("DARTS_V2", G.DARTS_V2), ("wide", G.widest_shallowest(G.DARTS_V2))] + G.width_family(G.DARTS_V2)
+    return [("DARTS_V2", G.DARTS_V2), ("wide", V.widest_shallowest(G.DARTS_V2))] + V.width_family(G.DARTS_V2)
 
 
 def main(argv=None) -> int:

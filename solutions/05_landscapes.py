@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 from nascourse import config, data, exercises
 from nascourse import genotypes as G
+from nascourse import variants as V
 from nascourse import landscape as L
 from nascourse.train import build_network, make_train_config, train
 
@@ -91,7 +92,7 @@ exercises.check_gradient_variance(my_gradient_variance)
 sizes = {"tiny": dict(epochs=3, train_images=2000)}.get(preset.name, dict(epochs=10))
 train_config = make_train_config("darts", preset, auxiliary_weight=0.0, drop_path_max=0.0, **sizes)
 cifar = data.load_dataset("cifar10")
-net = train(build_network(G.widest_shallowest(G.DARTS_V2), train_config), train_config, seed=0, device=device,
+net = train(build_network(V.widest_shallowest(G.DARTS_V2), train_config), train_config, seed=0, device=device,
             dataset=cifar, progress=False).network.eval()
 images = {"tiny": 500}.get(preset.name, 2000)
 

@@ -15,7 +15,8 @@ from test_search import toy_config, toy_dataset
 from nascourse.fast import FastDartsForward
 from nascourse.history import make_config
 from nascourse.hypergrad import hessian_vector_product
-from nascourse.search import build_supernet, make_optimizers, search, weight_step
+from nascourse.search import build_supernet, search
+from nascourse.steps import make_optimizers, weight_step
 from nascourse.stepcheck import compare_step, operation_count, run_step, step_errors
 from nascourse.supernet import DartsSupernet, NB201Supernet
 

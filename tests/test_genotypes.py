@@ -12,8 +12,10 @@ import torch
 
 from nascourse.genotypes import (
     AMOEBANET, DARTS, DARTS_V1, DARTS_V2, ENAS, NASNET, SNAS_MILD, Genotype, as_genotype, cell_width_depth,
-    check_genotype, darts_neighbours, derive_cell, genotype_from_str, genotype_to_str, genotype_width_depth,
-    random_connections, random_operations, sample_darts_genotype, widest_shallowest,
+    check_genotype, derive_cell, genotype_from_str, genotype_to_str, genotype_width_depth,
+)
+from nascourse.variants import (
+    darts_neighbours, random_connections, random_operations, sample_darts_genotype, widest_shallowest,
 )
 from nascourse.nb201 import (
     NB201_EDGES, as_nb201, nb201_derive, nb201_format, nb201_neighbours, nb201_parse, sample_nb201,
@@ -489,7 +491,7 @@ def test_as_nb201_takes_a_string_or_six_names():
 
 
 def test_width_family_is_c1_to_c12_with_width_rising_and_depth_falling():
-    from nascourse.genotypes import width_family
+    from nascourse.variants import width_family
 
     family = width_family(DARTS_V2, seed=1)
     assert [name for name, _ in family] == [f"c{i}" for i in range(1, 13)]

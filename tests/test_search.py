@@ -13,7 +13,8 @@ from nascourse.data import Dataset
 from nascourse.genotypes import Genotype, genotype_from_str
 from nascourse.nb201 import nb201_format
 from nascourse.history import SearchResult, make_config
-from nascourse.search import build_supernet, cosine_lr, gumbel_weights, sample_path, search
+from nascourse.search import build_supernet, search
+from nascourse.steps import cosine_lr, gumbel_weights, sample_path
 from nascourse.supernet import DartsSupernet, NB201Supernet
 
 METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts"]

@@ -17,7 +17,8 @@ import torch
 from nascourse import hypergrad
 from nascourse.fast import FastDartsForward
 from nascourse.history import make_config
-from nascourse.search import EpochSums, build_supernet, make_optimizers, search, train_step
+from nascourse.search import EpochSums, build_supernet, search
+from nascourse.steps import make_optimizers, train_step
 from test_search import toy_config, toy_dataset
 
 
@@ -114,16 +115,16 @@ def test_searches_give_the_same_results_as_before_the_step_was_sync_free(name):
 
 
 def test_a_nan_is_found_at_the_end_of_the_epoch_with_its_step_and_nothing_is_saved(tmp_path, monkeypatch):
-    import nascourse.search as search_mod
+    import nascourse.steps as steps_mod
 
-    real, calls = search_mod.weight_step, {"n": 0}
+    real, calls = steps_mod.weight_step, {"n": 0}
 
     def nan_from_step_two(*args, **kwargs):
         loss, acc = real(*args, **kwargs)
         calls["n"] += 1
         return (loss * float("nan"), acc) if calls["n"] >= 2 else (loss, acc)
 
-    monkeypatch.setattr(search_mod, "weight_step", nan_from_step_two)
+    monkeypatch.setattr(steps_mod, "weight_step", nan_from_step_two)
     out = str(tmp_path / "run")
     with pytest.raises(FloatingPointError, match=r"epoch 1, step 2: the training loss is nan\. Lower the weight"):
         search(toy_config("darts1", "nb201"), seed=0, device="cpu", dataset=toy_dataset(), out=out, progress=False)

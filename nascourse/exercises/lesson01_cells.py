@@ -12,17 +12,18 @@ def _wd_cases() -> list[tuple[str, list, list]]:
     import random
 
     from nascourse import genotypes as G
+    from nascourse import variants as V
 
     cases = []
     for name in ("NASNET", "AMOEBANET", "ENAS", "DARTS_V2", "SNAS_MILD"):
         g = getattr(G, name)
         cases += [(f"{name} normal", g.normal, g.normal_concat), (f"{name} reduce", g.reduce, g.reduce_concat)]
     for seed in range(1, 11):
-        g = G.random_connections(G.DARTS_V2, seed)
+        g = V.random_connections(G.DARTS_V2, seed)
         cases.append((f"random_connections(DARTS_V2, {seed}) normal", g.normal, g.normal_concat))
     rng = random.Random(101)
     for k in range(10):
-        g = G.sample_darts_genotype(rng, steps=4 + k % 2)
+        g = V.sample_darts_genotype(rng, steps=4 + k % 2)
         nodes = list(g.normal_concat)
         concat = sorted(rng.sample(nodes, rng.randint(1, len(nodes))))
         cases.append((f"random cell {k} with concat {concat}", g.normal, concat))
