@@ -284,7 +284,8 @@ for name, chosen in (("NA-RS, n = 10", na_cells), ("RS, n = 10", rs_cells)):
 #   (ρ = −0.14) and with depth (ρ = −0.16): a cell with more parallel paths loses less when one edge is
 #   swapped, because other paths still carry the signal.
 # * So a flatness criterion adds to the pull towards wide, shallow cells that lesson 04 measured for
-#   fast convergence: the widest cells are the ones that both learn fast and tolerate an edge swap.
+#   fast convergence: wider cells tend both to learn fast (lesson 04) and, weakly, to tolerate an edge
+#   swap (here, though among cells with 4 or 5 convolutions wider ones are slightly sharper instead).
 #   With NA-RS's samples the effect is small (chosen cells 1.76c and depth 2.59 against RS's 1.71c and
 #   2.55 at $n = 10$).
 

@@ -50,13 +50,14 @@ from . import __version__
 PRESETS = ("tiny", "colab", "paper")
 SPACES = ("darts", "nb201")
 METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts")
-# Search options beyond the common ones: (flag, config field, type, help)
+# Search options beyond the common ones: (flag, config field, type, the one method it belongs to or None, help)
 SEARCH_OPTIONS = (
-    ("--hessian-every", "hessian_every", int, "record λ_max of the α Hessian every N epochs and at the last "
-                                               "(default: 0, never; RobustDARTS: 2)"),
-    ("--neighbours", "k", int, "nadarts: neighbours per architecture step (default: 2; 0 is darts1)"),
-    ("--perturbed-edges", "m", int, "nadarts: edges perturbed per neighbour (default: 1)"),
-    ("--beta", "beta", float, "nadarts: how far a perturbed edge moves towards another operation (default: 0.5)"),
+    ("--hessian-every", "hessian_every", int, None, "record λ_max of the α Hessian every N epochs and at the last "
+                                                     "(default: 0, never; RobustDARTS: 2)"),
+    ("--neighbours", "k", int, "nadarts", "nadarts: neighbours per architecture step (default: 2; 0 is darts1)"),
+    ("--perturbed-edges", "m", int, "nadarts", "nadarts: edges perturbed per neighbour (default: 1)"),
+    ("--beta", "beta", float, "nadarts", "nadarts: how far a perturbed edge moves towards another operation "
+                                         "(default: 0.5)"),
 )
 
 
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--fast", action="store_true",
                    help="fast supernet forward: the same mathematics in fewer kernels, float32 rounding differs "
                         "(darts1, darts2, idarts on the darts space)")
-    for flag, field, kind, text in SEARCH_OPTIONS:
+    for flag, field, kind, _, text in SEARCH_OPTIONS:
         s.add_argument(flag, dest=field, type=kind, default=None, help=text)
     s.add_argument("--early-stop", action="store_true",
                    help="DARTS-ES: stop when λ_max of the α Hessian grows too fast and return the genotype of the "
@@ -150,7 +151,7 @@ def _command(args: argparse.Namespace, preset: str, out: str, resume: bool) -> s
              f"--seed {args.seed}"]
     words += [f"--epochs {args.epochs}"] if args.epochs is not None else []
     words += ["--fast"] if args.fast else []
-    words += [f"{flag} {getattr(args, field)}" for flag, field, _, _ in SEARCH_OPTIONS
+    words += [f"{flag} {getattr(args, field)}" for flag, field, *_ in SEARCH_OPTIONS
               if getattr(args, field) is not None]
     words += ["--early-stop"] if args.early_stop else []
     words += [f"--out {out}"] + (["--resume"] if resume else [])
@@ -171,10 +172,10 @@ def run_search(args: argparse.Namespace) -> int:
         raise SystemExit(f"nascourse search: error: --seed must be 0 or more, got {args.seed}")
     preset = get_preset(args.preset, args.device)
     overrides = {} if args.epochs is None else {"epochs": args.epochs}
-    for flag, field, _, _ in SEARCH_OPTIONS:
+    for flag, field, _, method, _ in SEARCH_OPTIONS:
         if getattr(args, field) is not None:
-            if field in ("k", "m", "beta") and args.method != "nadarts":
-                raise SystemExit(f"nascourse search: error: {flag} is an option of --method nadarts, "
+            if method not in (None, args.method):
+                raise SystemExit(f"nascourse search: error: {flag} is an option of --method {method}, "
                                  f"not of {args.method}")
             overrides[field] = getattr(args, field)
     if args.early_stop:

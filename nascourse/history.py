@@ -13,8 +13,8 @@ also λ_max of the α Hessian, ``alpha_eig``), and the final genotype (after DAR
 search, the genotype of the epoch it pointed to). Results are data: ``result.save(folder)`` writes
 ``result.json`` and the supernet's weights, ``SearchResult.load(folder)`` reads them back, so a
 lesson can show a long GPU run beside a live tiny one. ``save_checkpoint`` / ``read_checkpoint`` /
-``restore_checkpoint`` add the optimisers' and data loaders' states, so that a search resumed from a checkpoint, taken
-between epochs or in the middle of one, continues exactly. The run folder's rules (never overwrite
+``restore_checkpoint`` add the optimisers' and data loaders' states, so that a search resumed from
+a checkpoint, taken between epochs or in the middle of one, continues exactly. The run folder's rules (never overwrite
 a run unasked, never mix two) are ``runs.py``'s.
 """
 
@@ -234,7 +234,6 @@ class SearchResult:
     history: list[dict] = field(default_factory=list)
     supernet: torch.nn.Module | None = None
     early_stop: dict | None = None  # DARTS-ES fired: {"epoch", "fired", "ratio"}; the genotype is epoch's
-
 
     @property
     def genotype(self) -> Genotype | list[str] | None:

@@ -164,9 +164,10 @@ def edge_swap_accuracy(supernet, loader, beta: float = 1.0, weights: list[torch.
     out = []
     for cell, p in enumerate(weights):
         acc = torch.full(p.shape, float("nan"), dtype=torch.float64)
+        strongest = p.argmax(1).tolist()  # (E,): each edge's current operation, read once
         for e in range(len(p)):
             for o in range(p.shape[1]):
-                if o == int(p[e].argmax()):
+                if o == strongest[e]:
                     continue
                 moved = [w.clone() for w in weights]
                 moved[cell][e] = (1 - beta) * p[e] + beta * F.one_hot(torch.tensor(o), p.shape[1]).to(p)

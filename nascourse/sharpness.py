@@ -259,12 +259,13 @@ def darts_es(epochs: Sequence[int], eigenvalues: Sequence[float], window: int = 
         raise ValueError(f"delta must be a whole number >= 1 and factor > 0, got {delta!r}, {factor!r}")
     if any(not math.isfinite(v) for v in eigenvalues):
         raise ValueError(f"the eigenvalues must be finite, got {list(eigenvalues)}")
-    for i in range(len(eigenvalues)):  # replay the measurements one at a time, as a search sees them
-        averages = local_averages(eigenvalues[:i + 1], window)
-        j = len(averages) - 1  # the newest complete average, centred on measurement j = i - h
-        if j - delta < 0 or epochs[j - delta] < start_epoch:
+    averages = local_averages(eigenvalues, window)
+    # Average j is complete once measurement j + h exists; taking j in order replays the search,
+    # which sees one new eigenvalue, and so one newly complete average, at a time.
+    for j in range(delta, len(averages)):
+        if epochs[j - delta] < start_epoch:
             continue
         now, before = averages[j], averages[j - delta]
         if before > 0 and now / before > factor:  # λ_max includes wd > 0, so it is positive in practice
-            return EarlyStop(epoch=epochs[j - delta], fired=epochs[i], ratio=now / before)
+            return EarlyStop(epoch=epochs[j - delta], fired=epochs[j + window // 2], ratio=now / before)
     return None
