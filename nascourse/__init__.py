@@ -14,6 +14,7 @@ does that cost? Each module is one idea; data flows through them in this order:
     nb201           NAS-Bench-201 cells: nb201_parse, nb201_format, nb201_width_depth, nb201_neighbours
     bench           NAS-Bench-201's measured accuracy of all 15,625 cells: lookup, rank, best
     bench_analysis  what the whole table says about width, depth and the training budget
+    controller      ENAS's LSTM policy over DARTS-space cells: EnasController
     supernet        the weight-sharing supernets: DartsSupernet, NB201Supernet
     fast            the same DARTS supernet forward in fewer kernels: FastDartsForward
     hypergrad       hypergradient estimators (first order, unrolled, Neumann, CG, exact)
@@ -23,7 +24,8 @@ does that cost? Each module is one idea; data flows through them in this order:
                     NA-DARTS's perturbed neighbours of softmax(alpha)
     history         search configurations and results: make_config, SearchResult
     steps           one iteration of each method: weight step, architecture step: train_step
-    search          the search loop (darts1, darts2, idarts, gdas, rsws, fixed, nadarts): search.search
+    search          the search loop (darts1, darts2, idarts, gdas, rsws, fixed, nadarts, snas, enas):
+                    search.search
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
     shuffle         why alpha misleads: a supernet survives swapped edges, a plain CNN does not
     runs            run folders that never lose work: atomic writes, safe checkpoints
@@ -68,7 +70,7 @@ _NAMES = {
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis",
-            "supernet", "fast", "hypergrad", "sharpness", "flatness", "history", "steps", "search", "select",
+            "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "history", "steps", "search", "select",
             "shuffle", "runs", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot", "widgets",
             "stepcheck", "cli")
 

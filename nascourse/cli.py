@@ -1,6 +1,6 @@
 """The ``nascourse`` command (also ``python -m nascourse``).
 
-    nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws|fixed|nadarts]
+    nascourse search [--space darts|nb201] [--method darts1|darts2|idarts|gdas|rsws|fixed|nadarts|snas|enas]
                      [--preset tiny|colab|paper] [--epochs N] [--seed S] [--out DIR]
                      [--resume | --overwrite] [--fast] [--device DEV] [--quiet]
                      [--hessian-every N [--early-stop]] [--neighbours K] [--perturbed-edges M] [--beta B]
@@ -8,7 +8,7 @@
 runs a search with a progress bar, prints the final genotype with its width and depth, and
 writes into DIR: ``result.json`` (settings and per-epoch history), ``supernet.pt`` (weights),
 ``checkpoint.pt`` (everything needed to resume), ``cell.png`` (the derived cell) and
-``alpha.png`` (softmax(alpha) over the epochs). ``--hessian-every N`` records the largest
+``alpha.png`` (softmax(alpha) over the epochs; for ENAS, its controller's edge frequencies). ``--hessian-every N`` records the largest
 eigenvalue of the α Hessian every N epochs, ``--early-stop`` stops by DARTS-ES's rule;
 ``--neighbours``, ``--perturbed-edges`` and ``--beta`` set NA-DARTS's k, m and β.
 
@@ -49,7 +49,7 @@ from . import __version__
 # written out so that parsing the command line does not import torch.
 PRESETS = ("tiny", "colab", "paper")
 SPACES = ("darts", "nb201")
-METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts", "snas", "enas")
 # Search options beyond the common ones: (flag, config field, type, the one method it belongs to or None, help)
 SEARCH_OPTIONS = (
     ("--hessian-every", "hessian_every", int, None, "record λ_max of the α Hessian every N epochs and at the last "
@@ -135,6 +135,8 @@ _CLI_WORDS = [
     (r"\bearly_stop=True\b", "--early-stop"),
     (r"\bhessian_every=(\d+)", r"--hessian-every \1"),
     (r"\bset hessian_every\b", "set --hessian-every"),
+    (r"\bleave hessian_every at 0\b", "leave out --hessian-every"),
+    (r"\buse space='(\w+)'", r"use --space \1"),
 ]
 
 
@@ -217,7 +219,8 @@ def run_search(args: argparse.Namespace) -> int:
         ops, cells = NB201_OPS, ("",)  # one cell: no panel title
     plot.save_figure(fig, os.path.join(out, "cell.png"))
     alphas = [[h["alpha"][i] for h in result.history] for i in range(len(cells))]  # per cell: epochs of (E, |O|)
-    fig = plot.alpha_over_epochs_cells(alphas, ops, cell_names=cells, title=f"softmax(α) over the epochs, "
+    what = "the controller's edge frequencies" if args.method == "enas" else "softmax(α)"
+    fig = plot.alpha_over_epochs_cells(alphas, ops, cell_names=cells, title=f"{what} over the epochs, "
                                        f"mean over edges ({args.method}, seed {args.seed})")
     plot.save_figure(fig, os.path.join(out, "alpha.png"))
     print(f"wrote {os.path.join(out, 'result.json')}, supernet.pt, checkpoint.pt, cell.png and alpha.png")
@@ -299,6 +302,10 @@ def run_select(args: argparse.Namespace) -> int:
                                 f"give the folder of a finished `nascourse search`")
     device = get_device(args.device)
     found = SearchResult.load(args.from_run, with_supernet=True, device=device)
+    if found.config.method == "enas":
+        raise ValueError(f"the search in {args.from_run} is ENAS's, whose controller chose its cell "
+                         f"({found.genotype_str}); its supernet's alpha was never trained, so there is nothing "
+                         "to select from it")
     supernet, space = found.supernet.to(device), found.config.space
     magnitude = select.magnitude(supernet)
     magnitude = magnitude if isinstance(magnitude, str) else genotype_to_str(magnitude)

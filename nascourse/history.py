@@ -1,8 +1,9 @@
 """What a search is and what it did: its configuration, its per-epoch history, and checkpoints.
 
 A search is described by a frozen configuration whose defaults are the papers' (DARTS: Liu et al.,
-ICLR 2019, section 3.1.1; GDAS: Dong & Yang, CVPR 2019; iDARTS: Zhang et al., ICML 2021; their
-NAS-Bench-201 settings: Dong & Yang, ICLR 2020, section 5), with the presets as named constructors::
+ICLR 2019, section 3.1.1; GDAS: Dong & Yang, CVPR 2019; iDARTS: Zhang et al., ICML 2021; SNAS: Xie
+et al., ICLR 2019; ENAS: Pham et al., ICML 2018; their NAS-Bench-201 settings: Dong & Yang, ICLR
+2020, section 5), with the presets as named constructors::
 
     config = make_config("darts2", space="darts", preset="tiny")
 
@@ -36,7 +37,7 @@ from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file
 from .supernet import build_supernet
 
 SPACES = ("darts", "nb201")
-METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts")
+METHODS = ("darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts", "snas", "enas")
 
 
 @dataclass(frozen=True)
@@ -167,9 +168,69 @@ class NadartsConfig(SearchConfig):
             raise ValueError(f"beta must be in (0, 1], got {self.beta!r}")
 
 
+@dataclass(frozen=True)
+class SnasConfig(SearchConfig):
+    """SNAS (Xie et al., ICLR 2019): each edge's weights are a relaxed Gumbel-softmax sample of
+    softmax(alpha) at temperature tau, and w and alpha descend the same training loss in one step
+    (not bilevel). Settings from the authors' code (SNAS-Series, ``train_search.py``): tau from 1
+    down to 0.03, linearly over the epochs; alpha's gradient clipped to norm 10; no resource
+    constraint (the paper's optional penalty on parameters and FLOPs is not implemented)."""
+
+    method: str = "snas"
+    tau_max: float = 1.0
+    tau_min: float = 0.03
+    a_grad_clip: float = 10.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (0 < self.tau_min <= self.tau_max) or not 0 < self.a_grad_clip:
+            raise ValueError(f"need 0 < tau_min <= tau_max and a_grad_clip > 0, got tau_min={self.tau_min!r}, "
+                             f"tau_max={self.tau_max!r}, a_grad_clip={self.a_grad_clip!r}")
+
+
+@dataclass(frozen=True)
+class EnasConfig(SearchConfig):
+    """ENAS (Pham et al., ICML 2018), micro search in the DARTS space (``controller.py``): every epoch
+    trains the shared weights on one sampled cell per minibatch, then the controller for
+    ``controller_steps`` REINFORCE updates of ``controller_aggregate`` sampled cells each, rewarded
+    by their accuracy on a validation minibatch; each epoch's cell is the best of ``candidates``
+    sampled cells on ``rank_batches`` validation minibatches. Controller settings are ENAS's
+    (``scripts/cifar10_micro_search.sh``): Adam lr 0.0035 with beta1 = 0 and eps = 1e-3, tanh
+    constant 1.1 (operations: 1.1 / 2.5), no temperature, entropy weight 1e-4, baseline decay 0.99,
+    30 updates of 10 cells per epoch; its LSTM has 64 units. alpha is not used."""
+
+    method: str = "enas"
+    controller_lr: float = 0.0035
+    lstm_size: int = 64
+    tanh_constant: float = 1.1
+    op_tanh_reduce: float = 2.5
+    entropy_weight: float = 1e-4
+    baseline_decay: float = 0.99
+    controller_steps: int = 30
+    controller_aggregate: int = 10
+    candidates: int = 10  # cells sampled at the end of an epoch, the best kept
+    rank_batches: int = 1  # validation minibatches scoring each (ENAS: one)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.space != "darts":
+            raise ValueError("ENAS samples DARTS-space cells (two inputs and two operations per node): "
+                             "use space='darts'")
+        if self.hessian_every:
+            raise ValueError("hessian_every measures the sharpness of alpha, which ENAS does not use "
+                             "(its controller samples cells): leave hessian_every at 0")
+        for name in ("lstm_size", "controller_steps", "controller_aggregate", "candidates", "rank_batches"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {v!r}")
+        if not (self.controller_lr > 0 and self.entropy_weight >= 0 and 0 <= self.baseline_decay < 1):
+            raise ValueError(f"need controller_lr > 0, entropy_weight >= 0 and 0 <= baseline_decay < 1, got "
+                             f"{self.controller_lr!r}, {self.entropy_weight!r}, {self.baseline_decay!r}")
+
+
 CONFIGS = {"darts1": DartsConfig, "darts2": DartsConfig, "idarts": IDartsConfig, "gdas": GdasConfig,
-           "rsws": RswsConfig, "fixed": FixedConfig,
-           "nadarts": NadartsConfig}
+           "rsws": RswsConfig, "fixed": FixedConfig, "nadarts": NadartsConfig, "snas": SnasConfig,
+           "enas": EnasConfig}
 
 # Paper settings that differ from DARTS's: NAS-Bench-201's re-runs of DARTS and GDAS (Dong & Yang,
 # ICLR 2020, section 5 and their AutoDL code) and iDARTS's NAS-Bench-201 setting (Zhang et al. 2021).
@@ -180,6 +241,11 @@ PAPER = {
     ("gdas", "nb201"): dict(epochs=250, w_nesterov=True, w_weight_decay=5e-4),
     ("fixed", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # DARTS-PT's blank-201 runs DARTS's trainer
     ("nadarts", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # as darts1, which it extends
+    ("snas", "darts"): dict(epochs=150),  # SNAS-Series's train_search.py
+    ("snas", "nb201"): dict(w_nesterov=True, w_weight_decay=5e-4),  # NAS-Bench-201's training, as the others
+    # ENAS's micro search: 150 epochs, child lr 0.05 -> 0.0005 (cosine; ENAS restarts it at 10, 30, 70
+    # epochs), Nesterov momentum, l2 1e-4 (its batch of 160 is the preset's to set)
+    ("enas", "darts"): dict(epochs=150, w_lr=0.05, w_lr_min=0.0005, w_nesterov=True, w_weight_decay=1e-4),
 }
 # At the tiny preset a search lasts a few dozen steps: alpha's learning rate is raised tenfold so
 # that it moves as far as in a longer run. Lessons say so where they show alpha. RSWS ranks fewer
@@ -309,11 +375,14 @@ def ground_truth(cell) -> dict:
     return {"bench_cifar10_200": record.cifar10, "bench_cifar10_12": record.cifar10_test12}
 
 
-def epoch_record(supernet, epoch: int, stats: dict, seconds: float, weights=None) -> dict:
-    """One history entry: softmax(alpha) (or ``weights``), the genotype, width and depth, ``stats``."""
+def epoch_record(supernet, epoch: int, stats: dict, seconds: float, weights=None, genotype=None) -> dict:
+    """One history entry: softmax(alpha) (or ``weights``), the genotype, width and depth, ``stats``.
+
+    The genotype is derived from the weights unless given (ENAS's sampled cell, whose ``weights``
+    are the controller's edge frequencies)."""
     with torch.no_grad():
         probs = weights if weights is not None else supernet.arch_weights()
-        genotype = supernet.genotype(probs)
+        genotype = supernet.genotype(probs) if genotype is None else genotype
     record = {"epoch": epoch + 1}
     if supernet.space == "darts":
         width, depth = cell_width_depth(genotype.normal, genotype.normal_concat)

@@ -1,12 +1,14 @@
 """The search loop: epochs of steps, the history, checkpoints, and when to stop.
 
 ``search(config)`` runs the method ``config`` names (darts1, darts2, idarts, gdas, rsws, fixed,
-nadarts; one iteration of each is ``steps.train_step``) for ``config.epochs`` epochs: the cosine
-weight learning rate, GDAS's temperature, the minibatches of the weights' and α's halves of the
-data, then at the end of each epoch the supernet's validation loss and accuracy (with BN's batch
-statistics, ``evaluate``), RSWS's ranking of sampled paths (``rank_paths``) and one record of the
-history: softmax(alpha), the derived genotype, its width and depth, losses, accuracies, the
-hypergradient norm and the time taken (``SearchResult``, in ``history.py``).
+nadarts, snas, enas; one iteration of each is ``steps.train_step``) for ``config.epochs`` epochs:
+the cosine weight learning rate, GDAS's and SNAS's temperature, the minibatches of the weights' and
+α's halves of the data, ENAS's second phase (``train_controller``: REINFORCE on the controller),
+then at the end of each epoch the supernet's validation loss and accuracy (with BN's batch
+statistics, ``evaluate``), RSWS's ranking of sampled paths (``rank_paths``) or ENAS's best sampled
+cell (``enas_cell``) and one record of the history: softmax(alpha) (ENAS: its controller's edge
+frequencies), the derived genotype, its width and depth, losses, accuracies, the hypergradient norm
+and the time taken (``SearchResult``, in ``history.py``).
 
 A step reads nothing back from the device: its figures are summed there (``EpochSums``) and read,
 with a check for NaN, once per epoch. With ``hessian_every`` the loop also records the sharpness
@@ -35,11 +37,13 @@ from .history import (SearchConfig, SearchResult, epoch_record, make_config, rea
                       save_checkpoint)
 from .runs import StopAfterStep, prepare_folder
 from .sharpness import alpha_hessian_max_eigenvalue, darts_es
-from .steps import cosine_lr, make_optimizers, sample_path, train_step
+from .controller import cell_genotype, cell_weights, edge_frequencies
+from .steps import cosine_lr, enas_controller_step, make_optimizers, sample_path, temperature, train_step
 from .supernet import build_supernet
 
 # build_supernet and make_config are re-exported for existing callers (``search.build_supernet``)
-__all__ = ["search", "SearchInterrupted", "EpochSums", "evaluate", "batch_statistics", "rank_paths",
+__all__ = ["search", "SearchInterrupted", "EpochSums", "evaluate", "batch_statistics", "best_path", "rank_paths",
+           "enas_cell", "train_controller",
            "build_supernet", "make_config", "SearchConfig", "SearchResult"]
 
 
@@ -131,15 +135,54 @@ def evaluate(supernet, loader, weights=None, max_batches: int | None = None) -> 
 
 
 @torch.no_grad()
+def best_path(supernet, loader, paths: list, batches: int) -> tuple[int, float]:
+    """Score each path by its accuracy on ``batches`` validation batches with the shared weights;
+    return the index of the best (ties: the first) and its accuracy."""
+    scores = [evaluate(supernet, loader, path, max_batches=batches)[1] for path in paths]
+    best = max(range(len(paths)), key=lambda i: (scores[i], -i))
+    return best, scores[best]
+
+
 def rank_paths(supernet, loader, generator: torch.Generator, candidates: int, batches: int):
     """RSWS's ranking: sample ``candidates`` paths, score each by its accuracy on ``batches``
     validation batches with the shared weights; return the best path and its accuracy."""
-    scored = []
-    for _ in range(candidates):
-        path = sample_path(supernet, generator)
-        scored.append((evaluate(supernet, loader, path, max_batches=batches)[1], len(scored), path))
-    accuracy, _, path = max(scored, key=lambda t: (t[0], -t[1]))  # ties: the first sampled
-    return path, accuracy
+    paths = [sample_path(supernet, generator) for _ in range(candidates)]
+    best, accuracy = best_path(supernet, loader, paths, batches)
+    return paths[best], accuracy
+
+
+@torch.no_grad()
+def enas_cell(supernet, loader, config: SearchConfig, generator: torch.Generator, frequency_samples: int = 100):
+    """ENAS's choice: the best of ``config.candidates`` cells sampled by the controller, scored on
+    ``config.rank_batches`` validation batches. Returns its path, its genotype and the controller's
+    edge frequencies over ``frequency_samples`` more samples (the history's stand-in for softmax(α))."""
+    ops, steps, device = supernet.ops, supernet.steps, supernet.alpha_normal.device
+    decisions = supernet.controller.sample(config.candidates, generator).decisions
+    paths = [[w.to(device) for w in cell_weights(d, len(ops), steps)] for d in decisions]
+    best, _ = best_path(supernet, loader, paths, config.rank_batches)
+    frequencies = edge_frequencies(supernet.controller.sample(frequency_samples, generator).decisions, ops, steps)
+    return paths[best], cell_genotype(decisions[best], ops, steps), frequencies
+
+
+def train_controller(supernet, a_opt, val_batches, config: SearchConfig, generator: torch.Generator) -> dict:
+    """ENAS's second phase of an epoch: ``config.controller_steps`` REINFORCE updates of the controller,
+    each from ``config.controller_aggregate`` sampled cells on as many validation minibatches drawn
+    from the iterator ``val_batches``. Returns the history's fields: the mean gradient norm
+    (as ``hypergrad_norm``), the mean reward and the baseline at the end."""
+    norms, rewards, out = [], [], {}
+    for _ in range(config.controller_steps):
+        out = enas_controller_step(supernet, a_opt, [next(val_batches) for _ in range(config.controller_aggregate)],
+                                   config, generator)
+        norms.append(out["norm"])
+        rewards.append(out["reward"])
+    return {"hypergrad_norm": float(torch.stack(norms).mean()), "controller_reward": float(torch.stack(rewards).mean()),
+            "baseline": float(out["baseline"])}
+
+
+def _cycle(loader):
+    """The loader's batches without end: a new epoch of it whenever one runs out."""
+    while True:
+        yield from loader
 
 
 class SearchInterrupted(KeyboardInterrupt):
@@ -207,19 +250,16 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
             lr = cosine_lr(config, epoch)
             for group in w_opt.param_groups:
                 group["lr"] = lr
-            tau = config.tau_max - (config.tau_max - config.tau_min) * epoch / max(1, config.epochs - 1) \
-                if config.method == "gdas" else None
+            tau = temperature(config, epoch)
             supernet.train()
             sums = EpochSums(device, partial.get("sums"))
             arch_steps, first = partial.get("arch_steps", 0), partial.get("step", 0)
             partial = {}
-            val_iter = iter(val_loader)  # after a mid-epoch resume, both loaders continue where they were
+            # after a mid-epoch resume, both loaders continue where they were; the alpha half may hold
+            # one batch fewer, and starts again when it runs out
+            val_batches = _cycle(val_loader)
             for step, (x, y) in enumerate(train_loader, start=first):
-                try:
-                    val_batch = next(val_iter)
-                except StopIteration:  # the alpha half may hold one batch fewer
-                    val_iter = iter(val_loader)
-                    val_batch = next(val_iter)
+                val_batch = next(val_batches)
                 loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
                                              sampler, forward)
                 sums.add(step, loss, acc, norm)
@@ -234,9 +274,14 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
             sums.check(epoch, config)  # the epoch's one look at the device: did any step diverge?
             bar.set_postfix(loss=f"{float(sums.train_loss) / steps:.3f}", refresh=False)
 
-            path = None
+            controller = {}
+            if config.method == "enas":  # ENAS's second phase: the controller, on validation minibatches
+                controller = train_controller(supernet, a_opt, val_batches, config, sampler)
+            path = genotype = weights = None
             if config.method == "rsws":  # the best of sampled paths with the shared weights
                 path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
+            elif config.method == "enas":  # the best of the controller's cells
+                path, genotype, weights = enas_cell(supernet, val_loader, config, sampler)
             val_loss, val_acc = evaluate(supernet, val_loader, path)
             stats = {
                 "train_loss": float(sums.train_loss) / steps,
@@ -245,8 +290,10 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
                 "val_acc": val_acc,
                 "hypergrad_norm": float(sums.hypergrad_norm) / max(1, arch_steps),
                 "lr": lr,
+                **controller,
             }
-            record = epoch_record(supernet, epoch, stats, time.perf_counter() - start, path)
+            record = epoch_record(supernet, epoch, stats, time.perf_counter() - start,
+                                  path if weights is None else weights, genotype)
             if config.hessian_every:
                 record.update(_sharpness(supernet, hessian_batch, config, epoch))
                 record["seconds"] = round(time.perf_counter() - start, 3)

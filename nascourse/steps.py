@@ -18,6 +18,10 @@ The methods differ only in how the architecture step gets its gradient:
             "DARTS with fixed alpha" whose supernet DARTS-PT then selects from (Wang et al., ICLR 2021)
     nadarts first order, on the mean validation loss of softmax(alpha) and k perturbed neighbours
             (the course's reconstruction of NA-DARTS, Wang et al., BMVC 2021; ``flatness.py``)
+    snas    not bilevel: w and alpha descend the same training loss through a relaxed Gumbel-softmax
+            sample of every edge (Xie et al., ICLR 2019)
+    enas    the weights trained on one cell per minibatch sampled by an LSTM controller, which
+            REINFORCE trains on the cells' validation accuracy (Pham et al., ICML 2018; ``controller.py``)
 
 ``train_step`` is one iteration of any of them. A step of darts1, darts2 or idarts reads nothing
 back from the device (no ``float(...)``, no NaN check): its loss, accuracy and hypergradient norm
@@ -32,20 +36,27 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .controller import cell_weights
 from .flatness import neighbourhood_loss
 from .history import SearchConfig
 from .hypergrad import hypergradient
 
-__all__ = ["make_optimizers", "cosine_lr", "weight_step", "arch_update", "search_step", "gumbel_weights",
-           "sample_path", "gdas_arch_step", "nadarts_arch_step", "train_step"]
+__all__ = ["make_optimizers", "cosine_lr", "temperature", "weight_step", "arch_update", "search_step",
+           "relaxed_weights", "gumbel_weights", "sample_path", "gdas_arch_step", "nadarts_arch_step", "snas_step",
+           "enas_sample_path", "enas_controller_step", "train_step"]
 
 
 def make_optimizers(supernet, config: SearchConfig) -> tuple[torch.optim.SGD, torch.optim.Adam]:
-    """SGD on the weights w and Adam on alpha, with the config's settings (Liu et al. 2019, section 3.1.1)."""
+    """SGD on the weights w and Adam on alpha, with the config's settings (Liu et al. 2019, section 3.1.1);
+    for ENAS, Adam on the controller as ENAS's code sets it (beta1 = 0, eps = 1e-3)."""
     w_opt = torch.optim.SGD(supernet.weight_parameters(), lr=config.w_lr, momentum=config.w_momentum,
                             weight_decay=config.w_weight_decay, nesterov=config.w_nesterov)
-    a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.a_lr, betas=config.a_betas,
-                             weight_decay=config.a_weight_decay)
+    if config.method == "enas":
+        a_opt = torch.optim.Adam(supernet.controller.parameters(), lr=config.controller_lr, betas=(0.0, 0.999),
+                                 eps=1e-3)
+    else:
+        a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.a_lr, betas=config.a_betas,
+                                 weight_decay=config.a_weight_decay)
     return w_opt, a_opt
 
 
@@ -53,6 +64,19 @@ def cosine_lr(config: SearchConfig, epoch: int) -> float:
     """The weight learning rate in ``epoch`` (0-based): cosine from w_lr down to w_lr_min, as DARTS."""
     t = epoch / config.epochs
     return config.w_lr_min + 0.5 * (config.w_lr - config.w_lr_min) * (1 + math.cos(math.pi * t))
+
+
+def temperature(config: SearchConfig, epoch: int) -> float | None:
+    """The Gumbel-softmax temperature in ``epoch`` (0-based); None for methods without one.
+
+    GDAS: linear from tau_max (first epoch) to tau_min (last). SNAS, as its authors' scheduler:
+    linear from tau_max towards tau_min, one step before the first epoch, tau_min at the last.
+    """
+    if config.method == "gdas":
+        return config.tau_max - (config.tau_max - config.tau_min) * epoch / max(1, config.epochs - 1)
+    if config.method == "snas":
+        return config.tau_min + (config.tau_max - config.tau_min) * (1 - (epoch + 1) / config.epochs)
+    return None
 
 
 def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,15 +148,24 @@ def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchCo
     return arch_update(a_opt, arch, grads)
 
 
+def relaxed_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
+    """SNAS's relaxed sample (Xie et al., ICLR 2019, eq. 3): alpha (E, |O|) -> rows on the simplex (E, |O|).
+
+    Z = softmax((log_softmax(alpha) + G) / tau), G ~ Gumbel(0, 1) drawn on the CPU from ``generator``.
+    Whatever tau, argmax Z falls on o with probability softmax(alpha)_o (the Gumbel-max trick); as
+    tau -> 0, Z tends to that one-hot row, so E[Z] tends to softmax(alpha).
+    """
+    gumbel = -torch.empty(alpha.shape).exponential_(generator=generator).log().to(alpha.device)
+    return F.softmax((F.log_softmax(alpha, dim=-1) + gumbel) / tau, dim=-1)
+
+
 def gumbel_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
     """GDAS's straight-through sample (Dong & Yang, CVPR 2019, eqs. 3-5): alpha (E, |O|) -> one-hot rows (E, |O|).
 
-    index = argmax((log_softmax(alpha) + G) / tau), G ~ Gumbel(0, 1); the value is one_hot(index),
-    the gradient that of softmax((log_softmax(alpha) + G) / tau). Unsampled operations get a weight
-    of exactly 0, so the supernet skips them.
+    index = argmax of the relaxed sample Z (``relaxed_weights``); the value is one_hot(index), the
+    gradient that of Z. Unsampled operations get a weight of exactly 0, so the supernet skips them.
     """
-    gumbel = -torch.empty(alpha.shape).exponential_(generator=generator).log().to(alpha.device)
-    probs = F.softmax((F.log_softmax(alpha, dim=-1) + gumbel) / tau, dim=-1)
+    probs = relaxed_weights(alpha, tau, generator)
     one_hot = F.one_hot(probs.argmax(-1), alpha.shape[-1]).to(probs)
     return one_hot - probs.detach() + probs
 
@@ -177,6 +210,60 @@ def nadarts_arch_step(supernet, a_opt, val_batch, config: SearchConfig, sampler:
     return arch_update(a_opt, alphas, torch.autograd.grad(loss, alphas))
 
 
+def snas_step(supernet, w_opt, a_opt, batch, config: SearchConfig, tau: float,
+              sampler: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One SNAS iteration: one forward through relaxed samples of every edge, one backward, then SGD on w
+    (gradient clipped to ``grad_clip``) and Adam on alpha (clipped to ``a_grad_clip``) from the same
+    training loss. Returns (loss, accuracy, alpha's gradient norm before clipping), device tensors."""
+    x, y = batch
+    alphas = supernet.arch_parameters()
+    w_opt.zero_grad(set_to_none=True)
+    a_opt.zero_grad(set_to_none=True)
+    loss, acc = _loss_acc(supernet(x, [relaxed_weights(a, tau, sampler) for a in alphas]), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)
+    norm = torch.nn.utils.clip_grad_norm_(alphas, config.a_grad_clip)
+    w_opt.step()
+    a_opt.step()
+    return loss.detach(), acc.detach(), norm.double()
+
+
+def enas_sample_path(supernet, generator: torch.Generator) -> list[torch.Tensor]:
+    """A cell pair sampled by the supernet's ENAS controller, as supernet weights (no gradient)."""
+    with torch.no_grad():
+        decisions = supernet.controller.sample(1, generator).decisions[0]
+    return [w.to(supernet.alpha_normal.device) for w in cell_weights(decisions, len(supernet.ops), supernet.steps)]
+
+
+def enas_controller_step(supernet, a_opt, val_batches: list, config: SearchConfig,
+                         sampler: torch.Generator) -> dict:
+    """One REINFORCE update of ENAS's controller from ``len(val_batches)`` sampled cells (ENAS: 10).
+
+    Cell i is scored on val_batches[i] with the shared weights (BN on batch statistics, as ENAS's
+    reward): R_i = accuracy + entropy_weight * entropy of its decisions. The moving-average baseline
+    takes each reward in turn, b <- b - (1 - decay)(b - R_i), and the update descends the mean of
+    -log p(cell_i) (R_i - b), as ENAS's code. Returns the update's gradient norm (a tensor), the mean
+    reward and the baseline after it.
+    """
+    controller = supernet.controller
+    sample = controller.sample(len(val_batches), sampler)
+    rewards = []
+    with torch.no_grad():
+        for decisions, (x, y) in zip(sample.decisions, val_batches):
+            path = [w.to(x.device) for w in cell_weights(decisions, len(supernet.ops), supernet.steps)]
+            rewards.append((supernet(x, path).argmax(1) == y).double().mean())
+    rewards = torch.stack(rewards) + config.entropy_weight * sample.entropy.double().detach()
+    advantages = []
+    for r in rewards:  # the baseline moves before each sample's advantage, as ENAS's control dependency
+        controller.baseline.sub_((1 - config.baseline_decay) * (controller.baseline - r))
+        advantages.append(r - controller.baseline)
+    loss = -(sample.log_prob * torch.stack(advantages).to(sample.log_prob)).mean()
+    params = list(controller.parameters())
+    grads = torch.autograd.grad(loss, params)
+    norm = arch_update(a_opt, params, list(grads))
+    return {"norm": norm, "reward": rewards.mean(), "baseline": controller.baseline.clone()}
+
+
 def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, lr: float, step: int,
                tau: float | None, sampler: torch.Generator, forward=None):
     """One iteration of ``config.method``: returns (training loss, accuracy, hypergradient norm or None),
@@ -202,6 +289,10 @@ def train_step(supernet, w_opt, a_opt, batch, val_batch, config: SearchConfig, l
     elif config.method == "nadarts":  # as darts1, with the neighbourhood's loss in the arch step
         norm = nadarts_arch_step(supernet, a_opt, val_batch, config, sampler)
         loss, acc = weight_step(supernet, w_opt, x, y, config)
+    elif config.method == "snas":  # w and alpha together, on the training loss of a relaxed sample
+        loss, acc, norm = snas_step(supernet, w_opt, a_opt, batch, config, tau, sampler)
+    elif config.method == "enas":  # the weights of one cell sampled by the controller (its own phase: search.py)
+        loss, acc = weight_step(supernet, w_opt, x, y, config, enas_sample_path(supernet, sampler))
     elif config.method == "fixed":  # the whole supernet at its initial softmax(alpha); alpha is never trained
         loss, acc = weight_step(supernet, w_opt, x, y, config)
     else:  # rsws: the weights of one uniformly sampled path; alpha is never trained

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .controller import EnasController
 from .genotypes import Genotype, derive_cell
 from .nb201 import NB201_EDGES, nb201_derive, nb201_format
 from .ops import DARTS_OPS, NB201_OPS, POOL_OPS, FactorizedReduce, ReLUConvBN, ResNetBasicBlock, check_ops, make_op
@@ -146,9 +147,11 @@ class _Supernet(nn.Module):
         return [getattr(self, name) for name in self._alpha_names]
 
     def weight_parameters(self) -> list[Tensor]:
-        """The network weights w: every parameter except alpha."""
-        alpha = {id(a) for a in self.arch_parameters()}
-        return [p for p in self.parameters() if id(p) not in alpha]
+        """The network weights w: every parameter except alpha (and an ENAS controller's)."""
+        other = {id(a) for a in self.arch_parameters()}
+        if getattr(self, "controller", None) is not None:
+            other |= {id(p) for p in self.controller.parameters()}
+        return [p for p in self.parameters() if id(p) not in other]
 
     def arch_weights(self) -> list[Tensor]:
         """softmax(alpha) row-wise: the mixing weights p, one (num_edges, |O|) tensor per alpha."""
@@ -294,9 +297,16 @@ class NB201Supernet(_Supernet):
 
 def build_supernet(config) -> nn.Module:
     """The supernet a search configuration describes (``history.make_config``): ``config.space``
-    ("darts" or "nb201") at the config's size (C and layers, or C and N), 10 classes (CIFAR-10)."""
+    ("darts" or "nb201") at the config's size (C and layers, or C and N), 10 classes (CIFAR-10).
+
+    An ENAS search's supernet carries its controller as ``supernet.controller`` (an
+    ``EnasController``), so that one state_dict holds everything the search learns."""
     if config.space == "darts":
-        return DartsSupernet(C=config.C, layers=config.layers)
+        supernet = DartsSupernet(C=config.C, layers=config.layers)
+        if getattr(config, "method", None) == "enas":
+            supernet.controller = EnasController(supernet.ops, supernet.steps, config.lstm_size,
+                                                 config.tanh_constant, config.op_tanh_reduce)
+        return supernet
     if config.space == "nb201":
         return NB201Supernet(C=config.C, N=config.N)
     raise ValueError(f"unknown search space {config.space!r}: expected 'darts' or 'nb201'")

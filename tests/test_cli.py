@@ -43,7 +43,7 @@ def test_search_writes_result_cell_and_alpha(space, toy_cifar, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("flag, value, valid", [("--space", "nb101", "darts, nb201"),
-                                                 ("--method", "enas", "darts1, darts2, idarts, gdas, rsws"),
+                                                 ("--method", "nasnet", "darts1, darts2, idarts, gdas, rsws, snas, enas"),
                                                  ("--preset", "huge", "tiny, colab, paper")])
 def test_unknown_choices_list_the_valid_ones(flag, value, valid, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -73,6 +73,21 @@ def test_nadarts_with_sharpness_from_the_command_line(toy_cifar, tmp_path, capsy
     assert main(["search", "--space", "nb201", "--preset", "tiny", "--early-stop", "--out", str(tmp_path / "es"),
                  "--quiet"]) == 2
     assert "--early-stop (DARTS-ES) watches" in (err := capsys.readouterr().err) and "--hessian-every 2" in err
+
+
+def test_snas_and_enas_from_the_command_line(toy_cifar, tmp_path, capsys):
+    for method in ("snas", "enas"):
+        out = tmp_path / method
+        assert main(["search", "--method", method, "--preset", "tiny", "--epochs", "1", "--out", str(out),
+                     "--quiet"]) == 0
+        result = json.loads((out / "result.json").read_text())
+        assert result["config"]["method"] == method and result["genotype"] in capsys.readouterr().out
+        assert (out / "alpha.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 0 < result["history"][0]["controller_reward"] <= 1  # ENAS's reward: validation accuracy
+    assert main(["select", "--from", str(tmp_path / "enas"), "--method", "magnitude", "--quiet"]) == 2
+    assert "whose controller chose its cell" in capsys.readouterr().err
+    assert main(["search", "--space", "nb201", "--method", "enas", "--out", str(tmp_path / "no"), "--quiet"]) == 2
+    assert "use --space darts" in capsys.readouterr().err
 
 
 def test_module_entry_point_answers_help():

@@ -17,7 +17,7 @@ from nascourse.search import build_supernet, search
 from nascourse.steps import cosine_lr, gumbel_weights, sample_path
 from nascourse.supernet import DartsSupernet, NB201Supernet
 
-METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts"]
+METHODS = ["darts1", "darts2", "idarts", "gdas", "rsws", "fixed", "nadarts", "snas"]  # and enas: DARTS space only
 
 
 def toy_dataset(n: int = 192, size: int = 8, classes: int = 4, seed: int = 0) -> Dataset:
@@ -40,6 +40,8 @@ def toy_config(method: str, space: str = "darts", **kw):
                  w_lr=0.05, a_lr=0.01)
     if method == "rsws":
         sizes.update(candidates=3, rank_batches=1)
+    if method == "enas":
+        sizes.update(candidates=3, controller_steps=2, controller_aggregate=3)
     return make_config(method, space, "tiny", **{**sizes, **kw})
 
 
@@ -51,16 +53,19 @@ def data():
 # Every method on the cheap NAS-Bench-201 supernet; the DARTS space for the first-order ones (the
 # second-order estimators are the same code on either supernet, and cost 3-5 times more).
 @pytest.mark.parametrize("method, space", [(m, "nb201") for m in METHODS]
-                         + [(m, "darts") for m in ("darts1", "gdas", "rsws", "nadarts")])
+                         + [(m, "darts") for m in ("darts1", "gdas", "rsws", "nadarts", "snas", "enas")])
 def test_each_method_lowers_its_training_loss(method, space, data):
-    config = toy_config(method, space, epochs=3)
+    epochs = 6 if method == "enas" else 3  # a new sampled cell per minibatch: a noisier loss, 3 more epochs
+    config = toy_config(method, space, epochs=epochs)
     result = search(config, seed=0, device="cpu", dataset=data, progress=False)
     losses = result.series("train_loss")
-    assert len(result.history) == 3
+    assert len(result.history) == epochs
     assert losses[-1] < losses[0], losses
     alpha0 = torch.tensor(result.history[0]["alpha"][0])
-    # softmax rows; RSWS records the one-hot rows of its best path, with zeros on unused edges
-    assert torch.allclose(alpha0.sum(1), torch.ones(len(alpha0)), atol=1e-4) or method == "rsws"
+    # softmax rows; RSWS records the one-hot rows of its best path, with zeros on unused edges; ENAS
+    # the controller's edge frequencies, whose rows exceed 1 where a node read one input twice
+    assert torch.allclose(alpha0.sum(1), torch.ones(len(alpha0)), atol=1e-4) or method == "rsws" \
+        or (method == "enas" and bool((alpha0.sum(1) >= 1 - 1e-6).all()))
     for h in result.history:
         assert h["seconds"] > 0 and 0 <= h["val_acc"] <= 1
     if method not in ("rsws", "fixed"):  # the two without an architecture step
@@ -101,7 +106,8 @@ def test_rsws_leaves_alpha_alone(data):
     assert len(init.arch_parameters()) == len(result.supernet.arch_parameters())
 
 
-@pytest.mark.parametrize("method, space", [("darts2", "nb201"), ("gdas", "nb201"), ("darts1", "darts")])
+@pytest.mark.parametrize("method, space", [("darts2", "nb201"), ("gdas", "nb201"), ("darts1", "darts"),
+                                           ("snas", "nb201"), ("enas", "darts")])
 def test_same_seed_same_search(method, space, data):
     a = search(toy_config(method, space), seed=5, device="cpu", dataset=data, progress=False)
     b = search(toy_config(method, space), seed=5, device="cpu", dataset=data, progress=False)
@@ -112,7 +118,8 @@ def test_same_seed_same_search(method, space, data):
 
 
 @pytest.mark.parametrize("method, space, hessian", [(m, "nb201", 0) for m in METHODS]
-                         + [("darts1", "darts", 0), ("nadarts", "darts", 1)])
+                         + [("darts1", "darts", 0), ("nadarts", "darts", 1), ("snas", "darts", 0),
+                            ("enas", "darts", 0)])
 def test_resume_after_interruption_matches_uninterrupted_run(method, space, hessian, data, tmp_path, monkeypatch):
     config = toy_config(method, space, epochs=3, hessian_every=hessian)
     straight = search(config, seed=2, device="cpu", dataset=data, progress=False)
@@ -180,8 +187,8 @@ def test_nan_loss_names_epoch_and_step(data):
 
 
 def test_config_errors_list_valid_choices():
-    with pytest.raises(ValueError, match="darts1, darts2, idarts, gdas, rsws"):
-        make_config("enas")
+    with pytest.raises(ValueError, match="darts1, darts2, idarts, gdas, rsws, fixed, nadarts, snas, enas"):
+        make_config("nasnet")
     with pytest.raises(ValueError, match="darts, nb201"):
         make_config("darts1", "nasbench101")
     with pytest.raises(ValueError, match="tiny, colab, paper"):
@@ -200,6 +207,12 @@ def test_paper_configs_follow_the_papers():
     assert (idarts.K, idarts.epochs, idarts.w_lr) == (2, 30, 0.01)
     config = make_config("darts1", "darts", "paper")
     assert cosine_lr(config, 0) == pytest.approx(0.025) and cosine_lr(config, 50) == pytest.approx(0.001)
+    snas = make_config("snas", "darts", "paper")  # SNAS-Series's train_search.py
+    assert (snas.epochs, snas.tau_max, snas.tau_min, snas.a_grad_clip, snas.w_lr) == (150, 1.0, 0.03, 10.0, 0.025)
+    enas = make_config("enas", "darts", "paper")  # ENAS's scripts/cifar10_micro_search.sh
+    assert (enas.epochs, enas.w_lr, enas.w_lr_min, enas.w_weight_decay, enas.w_nesterov) == (150, 0.05, 5e-4, 1e-4, True)
+    assert (enas.controller_lr, enas.tanh_constant, enas.op_tanh_reduce, enas.entropy_weight, enas.baseline_decay,
+            enas.controller_steps, enas.controller_aggregate, enas.lstm_size) == (0.0035, 1.1, 2.5, 1e-4, 0.99, 30, 10, 64)
 
 
 def test_gumbel_weights_are_straight_through_one_hots():
