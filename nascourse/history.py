@@ -173,8 +173,9 @@ class SnasConfig(SearchConfig):
     """SNAS (Xie et al., ICLR 2019): each edge's weights are a relaxed Gumbel-softmax sample of
     softmax(alpha) at temperature tau, and w and alpha descend the same training loss in one step
     (not bilevel). Settings from the authors' code (SNAS-Series, ``train_search.py``): tau from 1
-    down to 0.03, linearly over the epochs; alpha's gradient clipped to norm 10; no resource
-    constraint (the paper's optional penalty on parameters and FLOPs is not implemented)."""
+    down to 0.03, linearly over the epochs; alpha's gradient clipped to norm 10; Adam on alpha as
+    DARTS. Not implemented: the paper's optional resource constraint (a penalty on parameters and
+    FLOPs) and the drop-path (0.3) of its search network."""
 
     method: str = "snas"
     tau_max: float = 1.0
@@ -197,7 +198,9 @@ class EnasConfig(SearchConfig):
     sampled cells on ``rank_batches`` validation minibatches. Controller settings are ENAS's
     (``scripts/cifar10_micro_search.sh``): Adam lr 0.0035 with beta1 = 0 and eps = 1e-3, tanh
     constant 1.1 (operations: 1.1 / 2.5), no temperature, entropy weight 1e-4, baseline decay 0.99,
-    30 updates of 10 cells per epoch; its LSTM has 64 units. alpha is not used."""
+    30 updates of 10 cells per epoch; its LSTM has 64 units. alpha is not used. The shared weights
+    follow this library's supernet: no auxiliary head, no drop-path, one cosine cycle where ENAS
+    restarted its schedule."""
 
     method: str = "enas"
     controller_lr: float = 0.0035
