@@ -237,7 +237,7 @@ class SearchResult:
 
     @property
     def genotype(self) -> Genotype | list[str] | None:
-        """The final architecture: a ``Genotype`` (DARTS space) or NAS-Bench-201's 6 operation names.
+        """The final architecture, a ``Genotype`` (DARTS space) or NAS-Bench-201's 6 operation names.
 
         Every function of nascourse that takes one also takes its string form, ``genotype_str``.
         """
@@ -248,7 +248,7 @@ class SearchResult:
 
     @property
     def genotype_str(self) -> str:
-        """The final genotype as text: ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``;
+        """The final genotype as text, ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``;
         after DARTS-ES fired, the genotype of the epoch it pointed to."""
         if not self.history:
             return ""

@@ -155,7 +155,7 @@ def edge_swap_accuracy(supernet, loader, beta: float = 1.0, weights: list[torch.
     row e replaced by (1 - beta) p_e + beta onehot(o) (beta = 1: the edge swapped outright), every
     other edge as in ``weights`` (default softmax(α)). These are NA-DARTS's single-edge neighbours
     (``flatness.perturbed_weights``) enumerated instead of sampled. Returns (accuracy at p, one
-    (E, |O|) tensor per cell type with NaN at each edge's strongest operation).
+    ``(E, |O|)`` tensor per cell type with NaN at each edge's strongest operation).
     """
     if not 0 < beta <= 1:
         raise ValueError(f"beta must be in (0, 1] (1: the edge replaced by the operation), got {beta!r}")

@@ -2,7 +2,7 @@
 
 A search returns a genotype; the number a paper reports is the test accuracy of a larger network
 built from that cell and trained from scratch, with no weight sharing. This module is that
-training loop, written out so that each regulariser is visible:
+training loop, written out so that each regulariser is visible::
 
     for each epoch e = 0 .. E-1:
         lr_e   = lr_min + (lr - lr_min) (1 + cos(pi e / E)) / 2        cosine, per epoch
