@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import importlib
 
+#: The version of nascourse (``nascourse --version`` prints it).
 __version__ = "0.1.0"
 
 # name -> the module that defines it

@@ -261,6 +261,7 @@ class SearchResult:
         return [h[key] for h in self.history]
 
     def to_dict(self) -> dict:
+        """What ``result.json`` holds: the configuration, seed, device, final genotype and history."""
         return {"config": dataclasses.asdict(self.config), "seed": self.seed, "device": self.device,
                 "genotype": self.genotype_str, "history": self.history,
                 "early_stop": self.early_stop}

@@ -190,10 +190,12 @@ class Surface:
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The surface as plain lists and numbers, for JSON."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Surface":
+        """The surface that ``to_dict`` wrote."""
         return cls(**d)
 
     def at_origin(self) -> tuple[float, float]:

@@ -364,12 +364,14 @@ class LiveFigure:
             self.handle = display(self.fig, display_id=True)
 
     def update(self, history: dict) -> None:
+        """Redraw the curves of ``keys`` from ``history`` (lists by key) in the same display."""
         self.ax.clear()
         curves(history, self.keys, ax=self.ax, title=self.title)
         if self.handle is not None:
             self.handle.update(self.fig)
 
     def close(self) -> Figure:
+        """Stop updating the display and return the figure, to save or show again."""
         self.handle = None
         return self.fig
 
