@@ -147,7 +147,9 @@ def module_page(module: ModuleType, modules: list[ModuleType]) -> tuple[str, lis
             for method in _public_methods(obj):
                 if not _has_docstring(getattr(obj, method)):
                     problems.append((_where(obj), f"method {name}.{attr}.{method} has no docstring"))
-            lines += [f".. autoclass:: {name}.{attr}", "   :members:", "   :show-inheritance:", ""]
+            lines += [f".. autoclass:: {name}.{attr}", "   :members:"]
+            lines += ["   :show-inheritance:"] if obj.__bases__ != (object,) else []  # no "Bases: object"
+            lines += [""]
         elif attr in attr_docs:
             lines += [f".. autodata:: {name}.{attr}", "   :no-value:", ""]
         elif hasattr(module, "__all__"):
@@ -186,7 +188,7 @@ def public_bases(app: Sphinx, name: str, obj, options, bases: list) -> None:
     i = 0
     while i < len(bases):
         if inspect.isclass(bases[i]) and bases[i].__name__.startswith("_"):
-            bases[i:i + 1] = [b for b in bases[i].__bases__ if b is not object]
+            bases[i:i + 1] = bases[i].__bases__
         else:
             i += 1
 
