@@ -34,6 +34,7 @@ version = release = nascourse.__version__
 extensions = [
     "myst_nb",  # Markdown (the README) and notebooks; brings myst_parser with it
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",  # the reference's table of modules (the pages themselves are apiref's)
     "sphinx.ext.napoleon",  # the Google-style Args: and Returns: sections of some docstrings
     "sphinx.ext.mathjax",
     "apiref",  # docs/_ext/apiref.py: the API pages and the check for missing docstrings
@@ -67,6 +68,7 @@ def copy_notebooks(app) -> None:
 
 # --- API reference ---------------------------------------------------------------------------
 napoleon_numpy_docstring = False
+autosummary_generate = False  # apiref writes the pages that the reference's tables link to
 autodoc_member_order = "bysource"  # in the order the source reads
 autodoc_typehints = "signature"
 autodoc_typehints_format = "short"  # Tensor, not torch.Tensor

@@ -6,10 +6,11 @@ start with ``_``. Each page documents the names the module defines (functions an
 their public methods, and data that carries a ``#:`` comment) and lists, with links, the names
 it re-exports from other modules, so that every object is described once, where it is defined.
 
-The pages are written into ``docs/api/`` when the build starts (a module added to the package
-gets its page without anyone writing it), and every public module, function, class and method
-without a docstring, and every datum in an ``__all__`` without a ``#:`` comment, is a build
-warning, which ``sphinx-build -W`` turns into an error.
+The pages are written into ``docs/api/`` when the build starts, so a module added to the package
+gets its page without anyone writing it; until ``docs/reference.rst`` lists it, in its place in
+the order of the library, the build warns that the page is in no table of contents. Every public
+module, function, class and method without a docstring, and every datum in an ``__all__`` without
+a ``#:`` comment, is a build warning too; ``sphinx-build -W`` turns them into errors.
 """
 
 from __future__ import annotations
