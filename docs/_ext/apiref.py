@@ -65,6 +65,7 @@ def _attr_docs(module: ModuleType) -> dict[str, list[str]]:
 
 
 def _defines(module: ModuleType, name: str) -> bool:
+    """Whether the module defines ``name`` (rather than importing it from another module)."""
     obj = getattr(module, name)
     if _is_code(obj):
         return getattr(obj, "__module__", None) == module.__name__
@@ -80,15 +81,17 @@ def public_names(module: ModuleType) -> list[str]:
 
 
 def _has_docstring(obj) -> bool:
+    """Whether ``obj`` has a docstring of its own."""
     doc = obj.__doc__ or ""
     if inspect.isclass(obj) and doc.startswith(f"{obj.__name__}("):
         doc = ""  # the signature that dataclasses and namedtuples write when the class has none
     return bool(doc.strip())
 
 
-def _public_methods(cls: type) -> list[str]:
-    """The public methods and properties a class defines itself (not those it inherits)."""
-    names = []
+def _public_methods(cls: type) -> dict[str, object]:
+    """The public methods and properties a class defines itself (not those it inherits), by name:
+    the function (a property's getter)."""
+    methods = {}
     for name, member in vars(cls).items():
         if name.startswith("_"):
             continue
@@ -97,8 +100,8 @@ def _public_methods(cls: type) -> list[str]:
         if isinstance(member, property):
             member = member.fget
         if inspect.isroutine(member):
-            names.append(name)
-    return names
+            methods[name] = member
+    return methods
 
 
 def _where(obj) -> str:
@@ -145,9 +148,9 @@ def module_page(module: ModuleType, modules: list[ModuleType]) -> tuple[str, lis
         elif inspect.isclass(obj):
             if not _has_docstring(obj):
                 problems.append((_where(obj), f"class {name}.{attr} has no docstring"))
-            for method in _public_methods(obj):
-                if not _has_docstring(getattr(obj, method)):
-                    problems.append((_where(obj), f"method {name}.{attr}.{method} has no docstring"))
+            for method, function in _public_methods(obj).items():
+                if not _has_docstring(function):
+                    problems.append((_where(function), f"method {name}.{attr}.{method} has no docstring"))
             lines += [f".. autoclass:: {name}.{attr}", "   :members:"]
             lines += ["   :show-inheritance:"] if obj.__bases__ != (object,) else []  # no "Bases: object"
             lines += [""]
