@@ -41,7 +41,7 @@ extensions = [
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]  # _build holds myst-nb's jupyter_execute too
 
 # --- notebooks -------------------------------------------------------------------------------
 nb_execution_mode = "off"  # render the committed outputs
