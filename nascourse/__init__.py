@@ -1,7 +1,7 @@
 """nascourse: differentiable neural architecture search, small enough to read, fast enough to run.
 
 A course library on one question: why do NAS algorithms favour wide and shallow cells, and what
-does that cost? Each module is one idea; data flows through them in this order:
+does that cost? Each module is one idea; data flows through them in this order::
 
     module          what to import it for
     config          presets (tiny, colab, paper), device choice, seeding: get_preset, seed_everything
@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import importlib
 
+#: The version of nascourse (``nascourse --version`` prints it).
 __version__ = "0.1.0"
 
 # name -> the module that defines it

@@ -1,14 +1,14 @@
 """Figures of softmax(alpha): per edge, and over the epochs of a search, for one cell or both.
 
-softmax(alpha) starts uniform, every operation at 1/|O|, and in a short search it moves little:
+softmax(alpha) starts uniform, every operation at ``1/|O|``, and in a short search it moves little:
 after a few epochs the weights of DARTS's 8 operations may all lie within 0.002 of 1/8 = 0.125.
 A colour scale spanning the data would paint that noise as a decision. Here every figure colours
-weights on a diverging scale centred on the uniform 1/|O| (white), red above it (the operation is
+weights on a diverging scale centred on the uniform ``1/|O|`` (white), red above it (the operation is
 favoured), blue below, equally far on both sides, and the colour bar's ticks give the actual span.
 The magnitude rule that turns these weights into a genotype is DARTS's (Liu et al., ICLR 2019,
 section 2.4); NAS-Bench-201 takes the argmax over all operations (Dong & Yang, ICLR 2020).
 
-`alpha_heatmap` shows one cell's (num_edges, |O|) matrix; `alpha_over_epochs` one cell over a
+`alpha_heatmap` shows one cell's ``(num_edges, |O|)`` matrix; `alpha_over_epochs` one cell over a
 search (mean over edges, or one edge); `alpha_over_epochs_cells` the normal and the reduction cell
 of a DARTS search in one figure. ``plot`` re-exports them: ``plot.alpha_heatmap`` is the same
 function. Used from lesson 02 on.
@@ -58,9 +58,9 @@ def edge_labels_for(num_edges: int) -> list[str]:
 
 
 def _uniform_norm(values: np.ndarray, n_ops: int) -> TwoSlopeNorm:
-    """A diverging colour scale centred on the uniform weight 1/|O|: white there, red above, blue below.
+    """A diverging colour scale centred on the uniform weight ``1/|O|``: white there, red above, blue below.
 
-    Both sides reach as far as the value farthest from 1/|O| (cut at 0, below which no weight
+    Both sides reach as far as the value farthest from ``1/|O|`` (cut at 0, below which no weight
     goes), so equal colours mean equal distances from uniform, and a spread of 0.002 is not
     painted like a spread of 0.5 without the colour bar's ticks saying so.
     """
@@ -76,7 +76,7 @@ def _decimals(norm: TwoSlopeNorm) -> int:
 
 
 def _uniform_colorbar(fig: Figure, im, ax, n_ops: int, what: str):
-    """Colour bar with 5 ticks (both ends, the centre 1/|O| and halfway), labelled with what white means."""
+    """Colour bar with 5 ticks (both ends, the centre ``1/|O|`` and halfway), labelled with what white means."""
     norm = im.norm
     ticks = [norm.vmin, (norm.vmin + norm.vcenter) / 2, norm.vcenter, (norm.vcenter + norm.vmax) / 2, norm.vmax]
     bar = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, ticks=ticks, format=f"%.{_decimals(norm)}f")
@@ -89,7 +89,7 @@ def alpha_heatmap(weights, ops: list[str], edge_labels: list[str] | None = None,
                   title: str | None = None) -> Figure:
     """Annotated heatmap of softmax(alpha), a (num_edges, num_ops) matrix: ops on x, edges on y.
 
-    Colours diverge from white at the uniform weight 1/|O| (red: favoured, blue: disfavoured); the
+    Colours diverge from white at the uniform weight ``1/|O|`` (red: favoured, blue: disfavoured); the
     colour bar's ticks give the actual span, and the numbers get as many decimals as it needs.
     """
     w = _as_array(weights, "weights")
@@ -116,7 +116,7 @@ def alpha_heatmap(weights, ops: list[str], edge_labels: list[str] | None = None,
 
 
 def _epochs_heatmap(ax, means: np.ndarray, x: np.ndarray, ops: list[str], norm: TwoSlopeNorm):
-    """Heatmap of (epochs, |O|) mean weights: epochs on x, operations on y."""
+    """Heatmap of ``(epochs, |O|)`` mean weights: epochs on x, operations on y."""
     im = ax.imshow(means.T, cmap=ALPHA_CMAP, norm=norm, aspect="auto", interpolation="nearest",
                    extent=(x[0] - 0.5, x[-1] + 0.5, len(ops) - 0.5, -0.5))
     ax.set_yticks(range(len(ops)), list(ops), fontsize=8)
@@ -128,9 +128,9 @@ def alpha_over_epochs(history_weights, ops: list[str], edge: int | None = None, 
                       title: str | None = None, stack: bool = False, epochs=None) -> Figure:
     """softmax(alpha) over a search; ``history_weights`` holds one (num_edges, num_ops) matrix per epoch.
 
-    With ``edge``: each operation's weight on that edge (lines, with the uniform 1/|O| dotted, or
+    With ``edge``: each operation's weight on that edge (lines, with the uniform ``1/|O|`` dotted, or
     with ``stack=True`` areas that sum to 1). Without: a heatmap, epochs on x and operations on y,
-    of the weight averaged over edges, coloured as in :func:`alpha_heatmap` (white = 1/|O|).
+    of the weight averaged over edges, coloured as in :func:`alpha_heatmap` (white = ``1/|O|``).
     ``epochs`` are the x values (default 1, 2, ...). For both DARTS cells in one figure see
     :func:`alpha_over_epochs_cells`.
     """
@@ -173,13 +173,13 @@ def alpha_over_epochs_cells(cell_histories, ops: list[str], cell_names: list[str
     """softmax(alpha) of every cell over a search, one heatmap per cell, stacked: DARTS's normal and reduction.
 
     ``cell_histories`` holds one entry per cell, each what :func:`alpha_over_epochs` takes: one
-    (num_edges, |O|) matrix per epoch. From a search result::
+    ``(num_edges, |O|)`` matrix per epoch. From a search result::
 
         [[h["alpha"][k] for h in result.history] for k in range(len(result.history[0]["alpha"]))]
 
-    (a single cell's history, an array (epochs, num_edges, |O|), works too). Each panel shows the
+    (a single cell's history, an array ``(epochs, num_edges, |O|)``, works too). Each panel shows the
     weight averaged over the cell's edges, epochs on x, operations on y; all panels share one
-    colour scale centred on 1/|O| and one colour bar, so that the cells compare. Panel k is
+    colour scale centred on ``1/|O|`` and one colour bar, so that the cells compare. Panel k is
     titled "<cell_names[k]> cell"; ``cell_names`` default to ("normal", "reduction") for two cells
     (a single cell's panel has no title of its own).
     """

@@ -108,6 +108,7 @@ class DeviceLoader:
         return {"epoch": self.epoch, "generator": self.generator.get_state(), "seed": self.seed, "position": 0}
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from a ``state_dict``: the next batch is the one after the last batch given then."""
         self.epoch, self.seed = int(state["epoch"]), int(state["seed"])
         self.generator.set_state(state["generator"])
         self._position = 0

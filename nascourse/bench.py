@@ -141,7 +141,7 @@ def ops_of(index: int) -> list[str]:
 
 
 def cell_of(index: int) -> str:
-    """The benchmark string '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' of the cell at an index."""
+    """The benchmark string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` of the cell at an index."""
     return nb201_format(ops_of(index))
 
 

@@ -161,6 +161,8 @@ def _command(args: argparse.Namespace, preset: str, out: str, resume: bool) -> s
 
 
 def run_search(args: argparse.Namespace) -> int:
+    """``nascourse search``: run the search, print its genotype with its width and depth, and save the
+    run. Returns the exit status: 0, or 130 after Ctrl-C (with the command that resumes it)."""
     # imported here so that `nascourse --help` answers at once
     from . import bench, plot
     from .config import get_preset
@@ -228,6 +230,8 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """``nascourse train``: train the cell's network from scratch, print its test accuracy, and save the
+    run. Returns the exit status: 0, or 130 after Ctrl-C (with how to resume)."""
     # imported here so that `nascourse --help` answers at once
     import hashlib
 
@@ -283,6 +287,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_select(args: argparse.Namespace) -> int:
+    """``nascourse select``: select a cell from a finished search's supernet, print it, and save the
+    selection. Returns the exit status, 0 (a Ctrl-C reaches ``main``)."""
     # imported here so that `nascourse --help` answers at once
     import json
 
@@ -348,6 +354,8 @@ def _short(cell: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command in ``argv`` (default: ``sys.argv[1:]``) and return its exit status: 2 with a
+    one-line message for a wrong setting or a missing file, 130 after Ctrl-C."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "search":

@@ -49,6 +49,7 @@ class Preset:
     train_batch_size: int  # DARTS evaluation: 96
 
 
+#: The presets by name, ``tiny`` (a laptop CPU), ``colab`` (one T4-class GPU), ``paper`` (the papers' settings).
 PRESETS: dict[str, Preset] = {
     # Seconds to a few minutes on 2 CPU cores, under 1 GB: CI, Binder, laptops. A DARTS supernet
     # step (forward + backward, batch 64, 16x16) takes about a second on such a CPU.

@@ -311,7 +311,7 @@ class FastDartsForward:
         return torch.cat(states[-cell.multiplier:], dim=1)
 
     def _edges(self, h: Tensor, source: _Source, w: Tensor, stats: _RunningStats, space_to_batch: bool) -> Tensor:
-        """Sum_o w[e, o] * o(h) for every edge e leaving the node: h (B, C, H, W), w (E, |O|) -> (B, E, C, H', W')."""
+        """Sum_o w[e, o] * o(h) for every edge e leaving the node: h (B, C, H, W), w ``(E, |O|)`` -> (B, E, C, H', W')."""
         B, C = h.shape[:2]
         E = len(source.edges)
         relu = relu_rep = None  # ReLU(h), and it repeated once per edge (B, E*C, H, W): shared by every conv

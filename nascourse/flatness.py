@@ -127,6 +127,7 @@ class SearchOutcome:
     queries: np.ndarray  # (seeds,) distinct cells queried
 
     def summary(self) -> str:
+        """One line: the mean and standard deviation of the report metric over the seeds, and the mean queries."""
         return (f"test accuracy {self.test.mean():.2f} ± {self.test.std():.2f} % over {len(self.test)} seeds "
                 f"({self.queries.mean():.0f} queries on average)")
 

@@ -29,6 +29,11 @@ import torch
 from nascourse.ops import DARTS_OPS, EVAL_ONLY_OPS
 
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
+Genotype.__doc__ = """A DARTS architecture: the normal and the reduction cell.
+
+``normal`` and ``reduce`` list (operation, input) pairs, two per intermediate node in node order;
+``normal_concat`` and ``reduce_concat`` are the nodes concatenated into the cell's output.
+"""
 
 # Published cells, as in the DARTS repository (quark0/darts cnn/genotypes.py).
 NASNET = Genotype(
@@ -61,6 +66,7 @@ AMOEBANET = Genotype(
     reduce_concat=[3, 4, 6],
 )
 
+#: The normal and reduction cell found by first-order DARTS (Liu et al., ICLR 2019).
 DARTS_V1 = Genotype(
     normal=[("sep_conv_3x3", 1), ("sep_conv_3x3", 0),
             ("skip_connect", 0), ("sep_conv_3x3", 1),
@@ -74,6 +80,7 @@ DARTS_V1 = Genotype(
     reduce_concat=[2, 3, 4, 5],
 )
 
+#: The normal and reduction cell found by second-order DARTS (Liu et al., ICLR 2019), the paper's "DARTS".
 DARTS_V2 = Genotype(
     normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
             ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),

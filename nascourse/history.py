@@ -306,7 +306,7 @@ class SearchResult:
 
     @property
     def genotype(self) -> Genotype | list[str] | None:
-        """The final architecture: a ``Genotype`` (DARTS space) or NAS-Bench-201's 6 operation names.
+        """The final architecture, a ``Genotype`` (DARTS space) or NAS-Bench-201's 6 operation names.
 
         Every function of nascourse that takes one also takes its string form, ``genotype_str``.
         """
@@ -317,7 +317,7 @@ class SearchResult:
 
     @property
     def genotype_str(self) -> str:
-        """The final genotype as text: ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``;
+        """The final genotype as text, ``Genotype(normal=[...], ...)`` or ``|op~0|+|op~0|op~1|+...|``;
         after DARTS-ES fired, the genotype of the epoch it pointed to."""
         if not self.history:
             return ""
@@ -330,6 +330,7 @@ class SearchResult:
         return [h[key] for h in self.history]
 
     def to_dict(self) -> dict:
+        """What ``result.json`` holds: the configuration, seed, device, final genotype and history."""
         return {"config": dataclasses.asdict(self.config), "seed": self.seed, "device": self.device,
                 "genotype": self.genotype_str, "history": self.history,
                 "early_stop": self.early_stop}

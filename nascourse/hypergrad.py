@@ -2,7 +2,7 @@
 
 Differentiable NAS solves  min_α F(α) = L_val(w*(α), α)  with  w*(α) = argmin_w L_train(w, α).
 The hypergradient dF/dα needs dw*/dα, which nobody can afford exactly for a network, so each
-algorithm approximates it differently. This module puts them side by side:
+algorithm approximates it differently. This module puts them side by side::
 
     "first_order"  ∇_α L_val(w, α): pretend w does not depend on α (DARTS first order: eq. 6
                    with ξ = 0, Liu et al., ICLR 2019, section 2.3).
@@ -15,7 +15,8 @@ algorithm approximates it differently. This module puts them side by side:
     "cg"           the same implicit formula, H⁻¹ g_w solved by conjugate gradients.
     "exact"        the same implicit formula with the dense Hessian (small problems only).
 
-Notation (as in the implicit-gradient derivation of iDARTS), everything evaluated at the current (w, α):
+Notation (as in the implicit-gradient derivation of iDARTS), everything evaluated at the current (w, α)::
+
     H = ∇²_ww L_train   M = ∇²_{αw} L_train   g_w = ∇_w L_val   g_α = ∇_α L_val
 
 No estimator builds H or M except "exact": H·v and M·v come from double backprop (differentiate
@@ -357,7 +358,8 @@ def hypergradient(train_loss: LossFn, val_loss: LossFn, weights: Iterable[Tensor
         check_finite: raise FloatingPointError on a NaN or infinite loss as soon as it is
             computed (a device sync per loss). A search loop passes False and checks the result
             once per epoch, so that its step never waits for the device.
-        **options: per method (defaults in brackets):
+        **options: per method (defaults in brackets)::
+
             unrolled: momentum_buffers [None = 0; entries may be None], momentum [0.9],
                       weight_decay [0.0; DARTS uses 3e-4, the search loop passes it],
                       mixed ["finite_difference" | "exact"], eps_scale [0.01]

@@ -16,6 +16,7 @@ network θ*, with the tools of the papers they build on:
 * **Gradient variance** (the course's estimator, spec 9.1): with g_j the gradient of the mean loss
   of minibatch j (size b) over all trainable parameters, ḡ their mean over the B batches,
   GV = (1/B) Σ_j ||g_j - ḡ||²; it depends on b (≈ per-sample variance / b), so b is reported.
+
 The curvature of these minima (λ_max of the weight Hessian, and of a supernet's α Hessian) is
 ``sharpness.py``'s.
 
@@ -189,10 +190,12 @@ class Surface:
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The surface as plain lists and numbers, for JSON."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Surface":
+        """The surface that ``to_dict`` wrote."""
         return cls(**d)
 
     def at_origin(self) -> tuple[float, float]:

@@ -30,14 +30,14 @@ def _check_nb201(arch: list[str], ops: list[str]) -> None:
 
 
 def nb201_format(arch: list[str] | str, ops: list[str] = NB201_OPS) -> str:
-    """6 op names in NB201_EDGES order -> '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' (a string is checked and kept)."""
+    """6 op names in NB201_EDGES order -> ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (a string is checked and kept)."""
     arch = as_nb201(arch, ops)
     return "+".join("|" + "|".join(f"{o}~{j}" for o, (t, j) in zip(arch, NB201_EDGES) if t == i) + "|"
                     for i in (1, 2, 3))
 
 
 def nb201_parse(s: str, ops: list[str] = NB201_OPS) -> list[str]:
-    """'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' -> 6 op names in NB201_EDGES order."""
+    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> 6 op names in NB201_EDGES order."""
     def fail(why: str) -> ValueError:
         return ValueError(f"malformed NAS-Bench-201 string {s!r}: {why}. The expected form is {_NB201_FORM}")
 
@@ -83,7 +83,7 @@ def as_nb201(arch: list[str] | tuple | str, ops: list[str] = NB201_OPS) -> list[
 
 
 def nb201_derive(weights: torch.Tensor, ops: list[str] = NB201_OPS) -> list[str]:
-    """Argmax over ALL operations, ``none`` included, of a (6, |O|) weight matrix.
+    """Argmax over ALL operations, ``none`` included, of a ``(6, |O|)`` weight matrix.
 
     The rule of the DARTS baseline in NAS-Bench-201 (Dong & Yang, ICLR 2020; their AutoDL code),
     unlike DARTS's own rule, which never picks ``none``.
@@ -102,7 +102,7 @@ def sample_nb201(seed: int | random.Random, ops: list[str] = NB201_OPS) -> list[
 
 
 def nb201_neighbours(arch: list[str] | str, ops: list[str] = NB201_OPS) -> list[list[str]]:
-    """The 6 * (|O| - 1) = 24 cells one edge's op away (Hamming distance 1; the course's own definition)."""
+    """The 6 * (``|O|`` - 1) = 24 cells one edge's op away (Hamming distance 1; the course's own definition)."""
     arch = as_nb201(arch, ops)
     return [arch[:e] + [o] + arch[e + 1:] for e in range(len(arch)) for o in ops if o != arch[e]]
 
@@ -140,15 +140,15 @@ def nb201_width_depth(arch: list[str] | tuple | str, ops: list[str] = NB201_OPS)
     sum of its incoming edges and has c channels. Edges on no path from 0 to 3 are dropped first:
     they do not change what the cell computes.
 
-    depth: the number of edges on the longest path from node 0 to node 3 (1, 2 or 3).
-    width: Shu et al. sum, over the nodes that read the input, c times the fraction of the node's
-      edges that come from the input. Here every node i = 1, 2, 3 is such a computing node
-      (unlike DARTS, the NB201 output node 3 sums op edges itself, including one straight from
-      the input), so
+    Depth is the number of edges on the longest path from node 0 to node 3 (1, 2 or 3).
+    For the width, Shu et al. sum, over the nodes that read the input, c times the fraction of
+    the node's edges that come from the input. Here every node i = 1, 2, 3 is such a computing
+    node (unlike DARTS, the NB201 output node 3 sums op edges itself, including one straight from
+    the input), so::
 
-          width = sum over i in {1, 2, 3} of  (# live edges 0 -> i) / (# live edges into i)
+        width = sum over i in {1, 2, 3} of  (# live edges 0 -> i) / (# live edges into i)
 
-      with 0 for a node without live inputs. It ranges from 1 (a single path) to 7/3.
+    with 0 for a node without live inputs. It ranges from 1 (a single path) to 7/3.
 
     Every edge nor_conv_3x3 (NB201 index 1462)::
 
@@ -159,7 +159,7 @@ def nb201_width_depth(arch: list[str] | tuple | str, ops: list[str] = NB201_OPS)
         +--------------------+      width 11/6 = 1.83, depth 3 (0 -> 1 -> 2 -> 3)
 
     A chain of convolutions with a skip around it,
-    '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|'::
+    ``|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|``::
 
         0 -conv-> 1 -conv-> 2 -conv-> 3    node 1 reads 0         -> 1
         |                             ^    node 2 reads 1         -> 0

@@ -100,6 +100,7 @@ class AuxiliaryHeadCIFAR(nn.Module):
         self.classifier = nn.Linear(768, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) feature map -> logits (B, num_classes)."""
         x = F.relu(x)
         x = self.pool(x) if x.shape[-2:] == (8, 8) else F.adaptive_avg_pool2d(x, 2)  # (B, C, 2, 2)
         return self.classifier(self.features(x).flatten(1))  # (B, 768) -> (B, num_classes)

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+#: The DARTS search space's 8 candidate operations, in the order of alpha's columns.
 DARTS_OPS = [
     "none",
     "max_pool_3x3",
@@ -34,6 +35,7 @@ DARTS_OPS = [
     "dil_conv_3x3",
     "dil_conv_5x5",
 ]
+#: NAS-Bench-201's 5 candidate operations, in the order of alpha's columns and of the benchmark's strings.
 NB201_OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 EVAL_ONLY_OPS = ["sep_conv_7x7", "conv_7x1_1x7"]  # NASNet and AmoebaNet cells
 PARAMETER_FREE_OPS = {"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect"}  # at stride 1
@@ -52,6 +54,7 @@ class ReLUConvBN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, H, W) -> (B, C_out, H', W'), H' and W' set by the stride and padding."""
         return self.op(x)
 
 
@@ -70,6 +73,7 @@ class DilConv(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, H, W) -> (B, C_out, H', W'), H' and W' set by the stride, padding and dilation."""
         return self.op(x)
 
 
@@ -88,6 +92,7 @@ class SepConv(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, H, W) -> (B, C_out, H', W'), H' and W' set by the first unit's stride and padding."""
         return self.op(x)
 
 
@@ -104,11 +109,15 @@ class Conv7x1_1x7(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C, ceil(H/s), ceil(W/s))."""
         return self.op(x)
 
 
 class Identity(nn.Module):
+    """The ``skip_connect`` operation at stride 1: the input, unchanged."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> the same tensor."""
         return x
 
 
@@ -123,6 +132,7 @@ class Zero(nn.Module):
         self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> zeros (B, C, ceil(H/s), ceil(W/s))."""
         if self.stride == 1:
             return x.mul(0.0)
         return x[:, :, :: self.stride, :: self.stride].mul(0.0)
@@ -146,6 +156,7 @@ class FactorizedReduce(nn.Module):
         self.bn = nn.BatchNorm2d(C_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, H, W) -> (B, C_out, ceil(H/2), ceil(W/2))."""
         x = self.relu(x)
         shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]  # x moved up-left by one pixel, zero-filled
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
@@ -169,6 +180,7 @@ class ResNetBasicBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, H, W) -> (B, C_out, ceil(H/2), ceil(W/2))."""
         return self.conv_b(self.conv_a(x)) + self.shortcut(x)
 
 

@@ -6,7 +6,7 @@ depth (Shu, Wang & Cai, ICLR 2020) can be read off the picture: a wide, shallow 
 column of nodes beside its inputs, a deep one a long chain; a caption says what the two mean.
 `draw_nb201_cell` draws the NAS-Bench-201 cell (Dong & Yang, ICLR 2020, section 2.1).
 `alpha_heatmap`, `alpha_over_epochs` and `alpha_over_epochs_cells` show softmax(alpha) on a
-diverging colour scale centred on the uniform value 1/|O| (white), so that only a real departure
+diverging colour scale centred on the uniform value ``1/|O|`` (white), so that only a real departure
 from uniform shows as colour; `curves` and `LiveFigure` show histories. Each operation has one
 colour in every lesson (`OP_COLORS`): parameter-free operations grey or light, convolutions strong.
 
@@ -364,12 +364,14 @@ class LiveFigure:
             self.handle = display(self.fig, display_id=True)
 
     def update(self, history: dict) -> None:
+        """Redraw the curves of ``keys`` from ``history`` (lists by key) in the same display."""
         self.ax.clear()
         curves(history, self.keys, ax=self.ax, title=self.title)
         if self.handle is not None:
             self.handle.update(self.fig)
 
     def close(self) -> Figure:
+        """Stop updating the display and return the figure, to save or show again."""
         self.handle = None
         return self.fig
 

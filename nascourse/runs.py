@@ -44,6 +44,7 @@ class RunFolderError(ValueError):
 
 
 def current_umask() -> int:
+    """The process's file-mode creation mask, which new files' permissions leave out."""
     mask = os.umask(0o022)  # os.umask can only be read by setting it: put it straight back
     os.umask(mask)
     return mask

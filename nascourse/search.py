@@ -75,6 +75,8 @@ class EpochSums:
         self.bad_loss = torch.tensor(saved.get("bad_loss", 0.0), **f64)
 
     def add(self, step: int, loss: torch.Tensor, acc: torch.Tensor, norm: torch.Tensor | None) -> None:
+        """Add one step's loss, accuracy and hypergradient norm (None for methods without one), and
+        note the step if one of them is not finite; on the device, without reading anything back."""
         self.train_loss = self.train_loss + loss.double()
         self.train_acc = self.train_acc + acc.double()
         finite = torch.isfinite(loss)
@@ -95,6 +97,7 @@ class EpochSums:
             raise _diverged(FloatingPointError(what), epoch, step, config)
 
     def to_dict(self) -> dict:
+        """The sums as numbers, for a checkpoint (one device sync); ``EpochSums(device, saved)`` reads them back."""
         return {"train_loss": float(self.train_loss), "train_acc": float(self.train_acc),
                 "hypergrad_norm": float(self.hypergrad_norm), "first_bad": int(self.first_bad),
                 "bad_loss": float(self.bad_loss)}

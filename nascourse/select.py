@@ -74,11 +74,13 @@ class Decisions:
         return [e for e, o in enumerate(self.ops[cell]) if o is None]
 
     def to_dict(self) -> dict:
+        """The decisions as plain lists, for a checkpoint or ``result.json``."""
         return {"ops": [list(c) for c in self.ops], "removed": [sorted(r) for r in self.removed],
                 "pruned": [sorted(n) for n in self.pruned]}
 
     @classmethod
     def from_dict(cls, supernet, d: dict) -> "Decisions":
+        """The decisions that ``to_dict`` wrote, for ``supernet`` (refused if its cells have other edges)."""
         out = cls(supernet)
         if [len(c) for c in d["ops"]] != [len(c) for c in out.ops]:
             raise ValueError(f"these decisions are for {[len(c) for c in d['ops']]} edges per cell type, the "
@@ -155,7 +157,7 @@ def edge_swap_accuracy(supernet, loader, beta: float = 1.0, weights: list[torch.
     row e replaced by (1 - beta) p_e + beta onehot(o) (beta = 1: the edge swapped outright), every
     other edge as in ``weights`` (default softmax(α)). These are NA-DARTS's single-edge neighbours
     (``flatness.perturbed_weights``) enumerated instead of sampled. Returns (accuracy at p, one
-    (E, |O|) tensor per cell type with NaN at each edge's strongest operation).
+    ``(E, |O|)`` tensor per cell type with NaN at each edge's strongest operation).
     """
     if not 0 < beta <= 1:
         raise ValueError(f"beta must be in (0, 1] (1: the edge replaced by the operation), got {beta!r}")
@@ -254,6 +256,7 @@ class SelectionResult:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
+        """What ``result.json`` holds: space, seed, configuration, every decision, the genotype and the time."""
         return {"space": self.space, "seed": self.seed, "config": asdict(self.config), "decisions": self.decisions,
                 "genotype": self.genotype, "seconds": self.seconds}
 

@@ -107,7 +107,7 @@ def power_iteration(matvec: Callable[[Tensor], Tensor], dim: int, iters: int = 5
                     dtype=torch.float32, device=None) -> Eigen:
     """The largest (algebraic) eigenvalue of a symmetric operator v -> Hv of size ``dim``.
 
-    v <- Hv / ||Hv|| from a seeded random v, λ = vᵀHv, until |Δλ| <= tol |λ| (converged) or
+    v <- Hv / ||Hv|| from a seeded random v, λ = vᵀHv, until ``|Δλ| <= tol |λ|`` (converged) or
     ``iters`` products. Power iteration finds the eigenvalue of largest magnitude; if that one is
     negative, it runs again on H - λ I (whose dominant eigenvalue is λ_max - λ) and shifts back,
     so the answer is the largest eigenvalue either way. ``iterations`` counts every product.

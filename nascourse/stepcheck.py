@@ -43,7 +43,7 @@ def run_step(supernet: DartsSupernet, w_opt, a_opt, config, batch, val_batch, lr
              perturb: float = 0.0, seed: int = 0) -> dict[str, Tensor]:
     """One ``steps.train_step`` of ``config.method`` on a copy of ``supernet`` and of the optimisers.
 
-    The originals are left untouched. ``fast`` uses :class:`FastDartsForward`; ``dtype`` runs the
+    The originals are left untouched. ``fast`` uses :class:`~nascourse.fast.FastDartsForward`; ``dtype`` runs the
     copy and the batches in another precision (float64: a reference for the float32 paths);
     ``autocast`` runs the step under ``torch.autocast`` (e.g. torch.bfloat16: convolutions and
     matrix products in bfloat16, parameters and optimiser in float32); ``perturb`` first

@@ -1,12 +1,12 @@
 """One iteration of each search method: the weight step, the architecture step, and how they alternate.
 
-A differentiable search alternates two updates of one supernet (DARTS, Liu et al. 2019, Algorithm 1):
+A differentiable search alternates two updates of one supernet (DARTS, Liu et al. 2019, Algorithm 1)::
 
     for each training minibatch (x_tr, y_tr), with a fresh validation minibatch (x_val, y_val):
         ARCH STEP    alpha <- Adam(alpha, hypergradient of L_val)             (search_step below)
         WEIGHT STEP  w <- SGD(w, grad_w L_train(w, alpha)), gradient norm clipped to 5
 
-The methods differ only in how the architecture step gets its gradient:
+The methods differ only in how the architecture step gets its gradient::
 
     darts1  first order, grad_alpha L_val(w, alpha)                          (Liu et al. 2019, eq. 5)
     darts2  one virtual SGD step, w' = w - xi grad_w L_train, then the chain rule (eqs. 6-8)
@@ -160,7 +160,7 @@ def relaxed_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator)
 
 
 def gumbel_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
-    """GDAS's straight-through sample (Dong & Yang, CVPR 2019, eqs. 3-5): alpha (E, |O|) -> one-hot rows (E, |O|).
+    """GDAS's straight-through sample (Dong & Yang, CVPR 2019, eqs. 3-5): alpha ``(E, |O|)`` -> one-hot rows ``(E, |O|)``.
 
     index = argmax of the relaxed sample Z (``relaxed_weights``); the value is one_hot(index), the
     gradient that of Z. Unsampled operations get a weight of exactly 0, so the supernet skips them.

@@ -59,7 +59,7 @@ class MixedOp(nn.Module):
             self.ops.append(op)
 
     def forward(self, x: Tensor, weights: Tensor, active: list[int] | None = None) -> Tensor:
-        """(B, C, H, W), weights (|O|,) -> (B, C, ceil(H/s), ceil(W/s)).
+        """(B, C, H, W), weights ``(|O|,)`` -> (B, C, ceil(H/s), ceil(W/s)).
 
         ``active`` lists the ops to run (those with a non-zero weight). If None it is read from
         ``weights``, which costs one device-to-host copy: a supernet computes it once for all edges.
@@ -109,7 +109,7 @@ class SearchCell(nn.Module):
                 self.edges.append(MixedOp(C, stride, ops, affine, pool_bn=True))
 
     def forward(self, s0: Tensor, s1: Tensor, weights: Tensor, active: list[list[int]]) -> Tensor:
-        """weights (14, |O|), active[e] = ops to run on edge e -> (B, multiplier*C, H', W')."""
+        """weights ``(14, |O|)``, active[e] = ops to run on edge e -> (B, multiplier*C, H', W')."""
         states = [self.preprocess0(s0), self.preprocess1(s1)]  # 2 x (B, C, H, W)
         e = 0
         for _ in range(self.steps):
@@ -130,7 +130,7 @@ class NB201SearchCell(nn.Module):
         self.edges = nn.ModuleList([MixedOp(C, 1, ops, affine=False, pool_bn=False) for _ in NB201_EDGES])
 
     def forward(self, x: Tensor, weights: Tensor, active: list[list[int]]) -> Tensor:
-        """(B, C, H, W), weights (6, |O|) -> (B, C, H, W)."""
+        """(B, C, H, W), weights ``(6, |O|)`` -> (B, C, H, W)."""
         nodes = [x]
         for e, (i, j) in enumerate(NB201_EDGES):
             if j == 0:
@@ -143,7 +143,7 @@ class _Supernet(nn.Module):
     """What both supernets share: alpha bookkeeping, argument checks, active-op masks."""
 
     def arch_parameters(self) -> list[Tensor]:
-        """The architecture parameters alpha, one (num_edges, |O|) tensor per cell type."""
+        """The architecture parameters alpha, one ``(num_edges, |O|)`` tensor per cell type."""
         return [getattr(self, name) for name in self._alpha_names]
 
     def weight_parameters(self) -> list[Tensor]:
@@ -154,7 +154,7 @@ class _Supernet(nn.Module):
         return [p for p in self.parameters() if id(p) not in other]
 
     def arch_weights(self) -> list[Tensor]:
-        """softmax(alpha) row-wise: the mixing weights p, one (num_edges, |O|) tensor per alpha."""
+        """softmax(alpha) row-wise: the mixing weights p, one ``(num_edges, |O|)`` tensor per alpha."""
         return [F.softmax(a, dim=-1) for a in self.arch_parameters()]
 
     def _check_input(self, x: Tensor) -> None:
@@ -194,7 +194,7 @@ class DartsSupernet(_Supernet):
     """The DARTS search network (Liu et al., ICLR 2019, appendix A.1.1): stem, ``layers`` cells, pool, linear.
 
     Reduction cells sit at layers//3 and 2*layers//3, where C doubles; all normal cells share
-    ``alpha_normal`` (14, |O|) and all reduction cells ``alpha_reduce`` (14, |O|). forward returns
+    ``alpha_normal`` ``(14, |O|)`` and all reduction cells ``alpha_reduce`` ``(14, |O|)``. forward returns
     logits (B, num_classes).
     """
 
@@ -253,7 +253,7 @@ class NB201Supernet(_Supernet):
     """The NAS-Bench-201 search network (Dong & Yang, ICLR 2020, section 2.1): N cells, res-block, N cells,
     res-block, N cells.
 
-    Channels C, 2C, 4C; all cells share one ``alpha`` (6, |O|); the two ResNet blocks are fixed
+    Channels C, 2C, 4C; all cells share one ``alpha`` ``(6, |O|)``; the two ResNet blocks are fixed
     (affine BN, as in AutoDL's search model). forward returns logits (B, num_classes).
     """
 
@@ -278,7 +278,7 @@ class NB201Supernet(_Supernet):
         self.alpha = nn.Parameter(1e-3 * torch.randn(len(NB201_EDGES), len(self.ops)))
 
     def forward(self, x: Tensor, weights: list[Tensor] | None = None) -> Tensor:
-        """(B, 3, H, W) -> logits (B, num_classes); ``weights`` = [w] (6, |O|) replaces softmax(alpha)."""
+        """(B, 3, H, W) -> logits (B, num_classes); ``weights`` = [w] ``(6, |O|)`` replaces softmax(alpha)."""
         self._check_input(x)
         (w,) = self.arch_weights() if weights is None else self._check_weights(weights)
         (active,) = self._active(weights)

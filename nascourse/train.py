@@ -2,7 +2,7 @@
 
 A search returns a genotype; the number a paper reports is the test accuracy of a larger network
 built from that cell and trained from scratch, with no weight sharing. This module is that
-training loop, written out so that each regulariser is visible:
+training loop, written out so that each regulariser is visible::
 
     for each epoch e = 0 .. E-1:
         lr_e   = lr_min + (lr - lr_min) (1 + cos(pi e / E)) / 2        cosine, per epoch
@@ -60,7 +60,7 @@ __all__ = ["DartsTrainConfig", "NB201TrainConfig", "TrainConfig", "TrainResult",
            "make_train_config", "build_network", "train", "training_loss", "cutout", "PUBLISHED_CELLS"]
 
 SPACES = ("darts", "nb201")
-# The published DARTS-space cells of genotypes.py, by name (looked up case-insensitively).
+#: The published DARTS-space cells of genotypes.py, by name (looked up case-insensitively).
 PUBLISHED_CELLS = {"DARTS_V1": G.DARTS_V1, "DARTS_V2": G.DARTS_V2, "DARTS": G.DARTS_V2, "NASNET": G.NASNET,
                    "AMOEBANET": G.AMOEBANET, "ENAS": G.ENAS, "SNAS_MILD": G.SNAS_MILD}
 
@@ -228,6 +228,7 @@ class TrainResult:
         return [h[key] for h in self.history]
 
     def to_dict(self) -> dict:
+        """What ``result.json`` holds: the configuration, seed, device, genotype and history."""
         return {"config": dataclasses.asdict(self.config), "seed": self.seed, "device": self.device,
                 "genotype": self.genotype, "history": self.history}
 
@@ -239,6 +240,7 @@ class TrainResult:
 
     @classmethod
     def load(cls, folder: str) -> "TrainResult":
+        """Read the ``result.json`` that ``save`` wrote into ``folder``."""
         path = os.path.join(folder, "result.json")
         if not os.path.exists(path):
             raise FileNotFoundError(f"no training result at {path}: run `nascourse train --out {folder}` first")

@@ -40,7 +40,7 @@ import numpy as np
 from nascourse import bench, bench_analysis, exercises
 
 # %% [markdown]
-# ### Exercise 1: Spearman's rho, with ties
+# ## Exercise 1: Spearman's rho, with ties
 #
 # Sort the values; equal values form runs, and every member of a run gets the mean of the positions
 # the run occupies (1-based). Pearson's correlation of the two rank vectors is then Spearman's rho.
@@ -73,7 +73,7 @@ print(average_ranks([10, 20, 20, 30]))
 exercises.check_spearman(my_spearman)
 
 # %% [markdown]
-# ### Exercise 2: depth against accuracy, one conv-count group
+# ## Exercise 2: depth against accuracy, one conv-count group
 
 # %%
 def my_group_depth_rho(convs, metric):

@@ -50,7 +50,7 @@ device = config.get_device()
 config.seed_everything(0)
 
 # %% [markdown]
-# ### Exercise 1: filter normalisation
+# ## Exercise 1: filter normalisation
 #
 # Flatten each filter to a row (`reshape(len(d), -1)`), compute the row norms of the direction and of
 # the weights, and scale each row by their ratio; broadcasting the `(n_filters,)` ratio back needs one
@@ -72,7 +72,7 @@ def my_filter_normalise(direction, weights):
 exercises.check_filter_normalise(my_filter_normalise)
 
 # %% [markdown]
-# ### Exercise 2: gradient variance from the gradients
+# ## Exercise 2: gradient variance from the gradients
 #
 # Subtract the mean row, square, sum over the parameters, average over the batches.
 

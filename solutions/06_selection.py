@@ -48,7 +48,7 @@ device = config.get_device()
 config.seed_everything(0)
 
 # %% [markdown]
-# ### Exercise 1: operation strength
+# ## Exercise 1: operation strength
 #
 # Copy the weights once per operation, zero one entry, and score the copy. Nothing is renormalised:
 # the edge's output loses that operation's term and keeps the others at their old scale, which is what
@@ -87,7 +87,7 @@ for edge in (0, 5):
           f"equal: {mine == library}")
 
 # %% [markdown]
-# ### Exercise 2: the optimal skip weight, without assuming independence
+# ## Exercise 2: the optimal skip weight, without assuming independence
 #
 # The error of the mixed output is $(o - m) + p\,(x - o)$, linear in $p$. With $d = x - o$ and
 # $r = o - m$, the mean of $(r + p\,d)^2$ is smallest at $p = -\langle r, d\rangle / \langle d, d\rangle$;

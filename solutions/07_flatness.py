@@ -52,7 +52,7 @@ device = config.get_device()
 config.seed_everything(0)
 
 # %% [markdown]
-# ### Exercise 1: a neighbourhood score by hand
+# ## Exercise 1: a neighbourhood score by hand
 #
 # A neighbour changes exactly one edge to one of the four *other* operations: 6 × 4 = 24 cells. Each
 # is built from a fresh copy of the cell, so the cell itself is never altered and never counted twice.
@@ -102,7 +102,7 @@ print(f"the top cell by own val12: {bench.cell_of(int(top[0]))}, 200-epoch test 
 # neighbourhood's pick (93.94 % after 200 epochs) is worse than the own-accuracy pick, which is the
 # best cell of the whole benchmark (94.37 %): the same direction as the lesson's NA-RS against RS.
 #
-# ### Exercise 2: a neighbour of a relaxed architecture
+# ## Exercise 2: a neighbour of a relaxed architecture
 #
 # Copy $p$, then overwrite one row with the mixture. A mixture of two distributions is a distribution,
 # so every row still sums to 1; $\beta = 1$ swaps the edge outright, $\beta \to 0$ leaves $p$ unchanged.

@@ -283,7 +283,7 @@ def check_mixed_fd(mixed_fd) -> bool:
 
 
 def check_neumann_rate(rate) -> bool:
-    """Lesson 03, exercise 3: ``rate(H, gamma)`` = ρ = max_i |1 − γ λ_i(H)|, the factor by which the
+    """Lesson 03, exercise 3: ``rate(H, gamma)`` = ``ρ = max_i |1 − γ λ_i(H)|``, the factor by which the
     Neumann error shrinks per term.
 
     Compared with the eigenvalues from ``torch.linalg.eigvalsh`` on random symmetric matrices (well
