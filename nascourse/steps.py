@@ -149,7 +149,7 @@ def search_step(supernet, w_opt, a_opt, train_batch, val_batch, config: SearchCo
 
 
 def relaxed_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
-    """SNAS's relaxed sample (Xie et al., ICLR 2019, eq. 3): alpha (E, |O|) -> rows on the simplex (E, |O|).
+    """SNAS's relaxed sample (Xie et al., ICLR 2019, eq. 3): alpha ``(E, |O|)`` -> rows on the simplex ``(E, |O|)``.
 
     Z = softmax((log_softmax(alpha) + G) / tau), G ~ Gumbel(0, 1) drawn on the CPU from ``generator``.
     Whatever tau, argmax Z falls on o with probability softmax(alpha)_o (the Gumbel-max trick); as
