@@ -12,9 +12,10 @@ through comm messages, figures as images. This test does what a student does and
 2. It opens each lesson's ``.ipynb`` in headless Chromium, chooses Kernel > Restart Kernel and Run
    All Cells, and waits until no cell is queued or running and the kernel is idle.
 3. It fails on an error output, a code cell that never ran, a widget that shows "Error displaying
-   widget" or still "Loading widget", a figure that did not load, and a cell that runs a search or a
-   training with its progress bar on but shows no drawn bar. It saves a screenshot of the whole
-   lesson to ``$NASCOURSE_SCREENSHOTS`` (default ``build/screenshots/``).
+   widget", still "Loading widget" or a widget error box ("Click to show javascript error."), a
+   figure that did not load, and a cell that runs a search or a training with its progress bar on
+   but shows no drawn bar. It saves a screenshot of the whole lesson to ``$NASCOURSE_SCREENSHOTS``
+   (default ``build/screenshots/``).
 4. In lesson 01 it edits the cell builder through its dropdowns, as a student would, and checks that
    the drawing changes and that the printed width and depth become what ``nascourse.widgets``
    computes for the edited cell.
@@ -234,7 +235,8 @@ READ_CELLS = """(path) => {
         const track = e.querySelector('.progress'), fill = e.querySelector('.progress-bar');
         return track && fill ? fill.getBoundingClientRect().width / track.getBoundingClientRect().width : 0;
       }),
-      images: [...area.querySelectorAll('img')].map(e => e.complete && e.naturalWidth > 0)};
+      images: [...area.querySelectorAll('img')].map(e => e.complete && e.naturalWidth > 0),
+      widgetErrors: area.querySelectorAll('.jupyter-widgets-error-widget').length};
   });
 }"""
 
@@ -278,14 +280,21 @@ class Lessons:
         page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']")
         page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # the notebook alone, as in a screenshot
 
+        # A queued or running cell shows [*]; the run has started once one did (however briefly: an
+        # observer sees every change) and is over when none does and the kernel is idle.
+        page.evaluate("""() => {
+          window.nascourseRunStarted = false;
+          new MutationObserver(() => {
+            if ([...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => e.textContent.includes('*')))
+              window.nascourseRunStarted = true;
+          }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }""")
         # Kernel > Restart Kernel and Run All Cells..., then the dialog's Restart button
         start = time.monotonic()
         page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
         page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").click()
         page.locator(".jp-Dialog .jp-mod-accept").click()
-        # a queued or running cell shows [*]; the run is over when none does and the kernel is idle
-        page.wait_for_function("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
-                               ".some(e => e.textContent.includes('*'))")
+        page.wait_for_function("() => window.nascourseRunStarted")
         try:
             page.wait_for_function(
                 """() => ![...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
@@ -314,9 +323,11 @@ class Lessons:
 
     def screenshot(self, page, name: str) -> pathlib.Path:
         """The whole notebook in one picture: make the window as tall as the notebook, then shoot."""
-        height = page.evaluate("() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollHeight")
+        scroller = "document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+        height = page.evaluate(f"() => {scroller}.scrollHeight")
         page.set_viewport_size({"width": 1280, "height": min(int(height) + 200, 30_000)})
-        page.wait_for_timeout(500)
+        page.evaluate(f"() => {{ {scroller}.scrollTop = 0; }}")  # Run All leaves it at the last cell
+        page.wait_for_timeout(1000)
         path = self.screenshots / f"{name}.png"
         page.screenshot(path=path)
         page.set_viewport_size({"width": 1280, "height": 900})
@@ -365,6 +376,8 @@ def problems(run: LessonRun) -> list[str]:
         for message in ("Error displaying widget", "Loading widget"):
             if message in cell["text"]:
                 found.append(f"{where}: shows {message!r}")
+        if cell["widgetErrors"]:  # a widget whose code failed to load or render: a red box in its place
+            found.append(f"{where}: shows {cell['widgetErrors']} widget error(s) ('Click to show javascript error.')")
         expected_images = sum("image/png" in out["mimes"] or "image/jpeg" in out["mimes"] for out in cell["outputs"])
         if sum(cell["images"]) < expected_images or not all(cell["images"]):
             found.append(f"{where}: {expected_images} figures in its outputs, {sum(cell['images'])} of "
