@@ -144,7 +144,8 @@ def start_lab(root: pathlib.Path) -> Lab:
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",
                f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={root / 'workspaces'}",
                "--LabApp.extension_manager=readonly",  # no queries to PyPI
-               "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: read cells and outputs as the page holds them
+               # window.jupyterapp: the test reads cells and outputs as the page holds them
+               "--LabApp.expose_app_in_browser=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI containers run as root
     log = open(root / "jupyterlab.log", "w")
@@ -213,10 +214,12 @@ def screenshots(request):
         reporter.write_line(f"browser tests: screenshots in {folder}")
 
 
+# JavaScript: the open notebook (its panel) whose file is `path`
+PANEL = "[...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path)"
 # Read, for every cell of the open notebook, what the notebook model holds (type, source, execution
 # count, outputs) and what the page shows for it (prompt, output text, drawn progress bars, images).
 READ_CELLS = """(path) => {
-  const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path);
+  const panel = """ + PANEL + """;
   const shown = e => e.offsetWidth > 0 && e.offsetHeight > 0 && getComputedStyle(e).visibility !== 'hidden';
   return panel.content.widgets.map((cell, index) => {
     const model = cell.model;
@@ -257,7 +260,8 @@ class Lessons:
     """Runs each lesson once in its own tab and keeps the result; closes a lesson's tab and kernel on request."""
 
     def __init__(self, lab: Lab, browser, screenshots: pathlib.Path):
-        self.lab, self.context, self.screenshots = lab, browser.new_context(viewport={"width": 1280, "height": 900}), screenshots
+        self.lab, self.screenshots = lab, screenshots
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.runs: dict[str, LessonRun] = {}
 
     def get(self, name: str) -> LessonRun:
@@ -277,7 +281,10 @@ class Lessons:
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(self.lab.url)
                    else route.abort())
         page.goto(f"{self.lab.url}/lab/tree/{name}.ipynb?reset&token={self.lab.token}")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']")
+        # the notebook's kernel started and idle (the toolbar's indicator says idle before it has a kernel)
+        page.wait_for_function(f"""(path) => {{ const panel = {PANEL};
+          return panel && panel.sessionContext.isReady && panel.sessionContext.session.kernel.status === 'idle'; }}""",
+                               arg=f"{name}.ipynb", timeout=180_000, polling=500)
         page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # the notebook alone, as in a screenshot
 
         # A queued or running cell shows [*]; the run has started once one did (however briefly: an
@@ -285,16 +292,22 @@ class Lessons:
         page.evaluate("""() => {
           window.nascourseRunStarted = false;
           new MutationObserver(() => {
-            if ([...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => e.textContent.includes('*')))
-              window.nascourseRunStarted = true;
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+            if (prompts.some(e => e.textContent.includes('*'))) window.nascourseRunStarted = true;
           }).observe(document.body, {subtree: true, childList: true, characterData: true});
         }""")
         # Kernel > Restart Kernel and Run All Cells..., then the dialog's Restart button
         start = time.monotonic()
         page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
-        page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").click()
-        page.locator(".jp-Dialog .jp-mod-accept").click()
-        page.wait_for_function("() => window.nascourseRunStarted")
+        page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
+                     has_text="Restart Kernel and Run All Cells").click()
+        page.locator(".jp-Dialog .jp-mod-accept", has_text="Restart").click()
+        try:
+            page.wait_for_function("() => window.nascourseRunStarted", timeout=180_000)
+        except Exception:
+            page.screenshot(path=self.screenshots / f"{name}.png")
+            page.close()
+            pytest.fail(f"{name}: Restart Kernel and Run All Cells ran no cell (see {name}.png)")
         try:
             page.wait_for_function(
                 """() => ![...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
@@ -367,7 +380,8 @@ def problems(run: LessonRun) -> list[str]:
     for cell in run.cells:
         if cell["type"] != "code":
             continue
-        where = f"cell {cell['index']} ({cell['source'].strip().splitlines()[0][:60] if cell['source'].strip() else 'empty'})"
+        first_line = cell["source"].strip().splitlines()[0][:60] if cell["source"].strip() else "empty"
+        where = f"cell {cell['index']} ({first_line})"
         for out in cell["outputs"]:
             if out["type"] == "error":
                 found.append(f"{where}: error {out['ename']}: {out['evalue'][:300]}")
@@ -383,7 +397,8 @@ def problems(run: LessonRun) -> list[str]:
             found.append(f"{where}: {expected_images} figures in its outputs, {sum(cell['images'])} of "
                          f"{len(cell['images'])} images loaded in the page")
         if makes_progress_bar(cell["source"]) and not any(fill > 0 for fill in cell["bars"]):
-            found.append(f"{where}: runs with a progress bar but shows no drawn bar (visible bars filled: {cell['bars']})")
+            found.append(f"{where}: runs with a progress bar but shows no drawn bar "
+                         f"(fill of the visible bars: {cell['bars']})")
     return found
 
 
