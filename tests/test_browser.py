@@ -214,8 +214,9 @@ def screenshots(request):
         reporter.write_line(f"browser tests: screenshots in {folder}")
 
 
-# JavaScript: the open notebook (its panel) whose file is `path`
-PANEL = "[...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path)"
+# JavaScript: the open notebook (its panel) whose file is `path`, once JupyterLab has loaded
+PANEL = ("(window.jupyterapp && [...window.jupyterapp.shell.widgets('main')]"
+         ".find(w => w.context && w.context.path === path))")
 # Read, for every cell of the open notebook, what the notebook model holds (type, source, execution
 # count, outputs) and what the page shows for it (prompt, output text, drawn progress bars, images).
 READ_CELLS = """(path) => {
