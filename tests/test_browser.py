@@ -27,8 +27,9 @@ them these tests are skipped with a message saying what to install; with
 ``NASCOURSE_BROWSER_TESTS=required`` (as CI sets it) a missing piece is a failure. Requests that
 leave 127.0.0.1 (the Colab badges) are refused, so the test runs offline.
 
-Run: ``NASCOURSE_DATA=... pytest -m browser tests/test_browser.py`` (about a minute per lesson on
-two CPU cores; ``$NASCOURSE_BROWSER_TIMEOUT`` bounds one lesson's run, default 600 s).
+Run: ``pytest -m browser tests/test_browser.py`` (with ``$NASCOURSE_DATA`` where CIFAR-10 is). A
+lesson takes about as long as under nbval, plus a few seconds to open; ``$NASCOURSE_BROWSER_TIMEOUT``
+bounds one lesson's run (default 600 s).
 """
 
 from __future__ import annotations
