@@ -115,8 +115,11 @@ class Lab:
         return json.loads(body) if body else None
 
     def shut_down_kernels(self) -> None:
+        """End every session and kernel (a kernel may outlive its session when a run went wrong)."""
         for session in self.api("GET", "/api/sessions"):
             self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels"):
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
 
 
 def start_lab(root: pathlib.Path) -> Lab:
@@ -166,7 +169,11 @@ def start_lab(root: pathlib.Path) -> Lab:
 
 
 def stop_lab(lab: Lab) -> None:
-    """Stop the server and every kernel it started (they share its process group)."""
+    """Stop the kernels (each in a process group of its own), then the server and its group."""
+    try:
+        lab.shut_down_kernels()
+    except OSError:
+        pass  # a server that no longer answers: SIGTERM below still asks it to stop its kernels
     try:
         os.killpg(lab.process.pid, signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
         lab.process.wait(timeout=30)
@@ -278,12 +285,21 @@ class Lessons:
 
     def run(self, name: str) -> LessonRun:
         page = self.context.new_page()
+        try:
+            return self.restart_and_run_all(page, name)
+        except BaseException:
+            if not page.is_closed():  # what the page showed when it went wrong, then no tab left behind
+                page.screenshot(path=self.screenshots / f"{name}.png")
+                page.close()
+            raise
+
+    def restart_and_run_all(self, page, name: str) -> LessonRun:
         page.set_default_timeout(60_000)
         # only the local server: the Colab badge and anything else on the internet is refused at once
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(self.lab.url)
                    else route.abort())
         page.goto(f"{self.lab.url}/lab/tree/{name}.ipynb?reset&token={self.lab.token}")
-        # the notebook's kernel started and idle (the toolbar's indicator says idle before it has a kernel)
+        # the notebook's kernel connected and idle (the toolbar's indicator may read idle before that)
         page.wait_for_function(f"""(path) => {{ const panel = {PANEL};
           return panel && panel.sessionContext.isReady && panel.sessionContext.session.kernel.status === 'idle'; }}""",
                                arg=f"{name}.ipynb", timeout=180_000, polling=500)
@@ -307,8 +323,6 @@ class Lessons:
         try:
             page.wait_for_function("() => window.nascourseRunStarted", timeout=180_000)
         except Exception:
-            page.screenshot(path=self.screenshots / f"{name}.png")
-            page.close()
             pytest.fail(f"{name}: Restart Kernel and Run All Cells ran no cell (see {name}.png)")
         try:
             page.wait_for_function(
@@ -319,8 +333,6 @@ class Lessons:
         except Exception:
             cells = page.evaluate(READ_CELLS, f"{name}.ipynb")
             busy = [c["index"] for c in cells if "*" in c.get("prompt", "")]
-            page.screenshot(path=self.screenshots / f"{name}.png")
-            page.close()
             pytest.fail(f"{name}: still running after {LESSON_TIMEOUT:.0f} s (cells {busy} queued or running)")
         seconds = time.monotonic() - start
         # widgets and images finish rendering after the kernel is idle: give them a moment (what is
