@@ -114,12 +114,15 @@ class Lab:
             body = response.read()
         return json.loads(body) if body else None
 
-    def shut_down_kernels(self) -> None:
-        """End every session and kernel (a kernel may outlive its session when a run went wrong)."""
+    def shut_down_kernels(self, path: str | None = None) -> None:
+        """End the session of notebook ``path`` and its kernel; with no path, every session and kernel
+        (a kernel may outlive its session when a run went wrong)."""
         for session in self.api("GET", "/api/sessions"):
-            self.api("DELETE", f"/api/sessions/{session['id']}")
-        for kernel in self.api("GET", "/api/kernels"):
-            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+            if path is None or session["path"] == path:
+                self.api("DELETE", f"/api/sessions/{session['id']}")
+        if path is None:
+            for kernel in self.api("GET", "/api/kernels"):
+                self.api("DELETE", f"/api/kernels/{kernel['id']}")
 
 
 def start_lab(root: pathlib.Path) -> Lab:
@@ -279,9 +282,10 @@ class Lessons:
         return self.runs[name]
 
     def close(self, name: str) -> None:
-        if name in self.runs:
+        """Close the lesson's tab and shut its kernel down (lesson 01's stays for the cell builder)."""
+        if name in self.runs and not self.runs[name].page.is_closed():
             self.runs[name].page.close()
-        self.lab.shut_down_kernels()
+        self.lab.shut_down_kernels(f"{name}.ipynb")
 
     def run(self, name: str) -> LessonRun:
         page = self.context.new_page()
@@ -368,6 +372,7 @@ def lessons(lab, browser, screenshots):
     for name in list(runner.runs):
         runner.close(name)
     runner.context.close()
+    lab.shut_down_kernels()
 
 
 def makes_progress_bar(source: str) -> bool:
