@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/04_wide_shallow.ipynb)
 #
-# About 2 minutes on a CPU with the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
+# About 3 minutes on a CPU with the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
@@ -46,7 +46,9 @@ if "google.colab" in sys.modules:
 #    wide-shallow variants with the same operations, trained from scratch with identical settings;
 # 4. read convergence curves by width, and measure the claim as a rank correlation between width and
 #    the test loss at a fixed early epoch;
-# 5. say what a tiny run can show and what it cannot, and read a saved larger run beside it.
+# 5. say what a tiny run can show and what it cannot, and read a saved larger run beside it;
+# 6. run SNAS and ENAS, and compare the width and depth of the cells that seven weight-sharing
+#    searches return with random cells of the space and with the published cells.
 
 # %%
 import json
@@ -355,6 +357,152 @@ for run in sorted(mean_runs, key=lambda r: (r["width"], -r["depth"])):
 # Shu et al. report the same direction at their scale (600 epochs): the 2c variants end at test losses of
 # about 0.26 to 0.37 against 0.22 for DARTS_V2, and the 2.5c to 3.5c variants close to DARTS_V2.
 #
+# ## 5. Which cells do the searches return?
+#
+# Shu et al. start from a question about searches, not cells: their Figure 1 measures the normal
+# cells that NASNet, AmoebaNet, ENAS, DARTS and SNAS published, and finds them at or near the
+# widest, shallowest shape of their spaces (section 1). Four of those searches share weights, and
+# the library runs seven: first- and second-order DARTS (`darts1`, `darts2`), iDARTS (`idarts`),
+# GDAS (`gdas`), random search with weight sharing (`rsws`), **SNAS** (`snas`: every edge a relaxed
+# Gumbel-softmax sample, weights and α trained together on the training loss) and **ENAS**
+# (`enas`: an LSTM controller samples cells, the shared weights train on one sampled cell per
+# minibatch, and REINFORCE rewards the controller with the cells' validation accuracy). Which
+# cells do *they* return, in the DARTS space, at a scale we can run?
+#
+# First the yardstick: cells drawn uniformly from the space (two distinct inputs per node, any
+# operation but `none`), the cells a search that learnt nothing would return.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+random_shapes = np.array([G.genotype_width_depth(V.sample_darts_genotype(seed))["normal"] for seed in range(2000)])
+print(f"2,000 uniform DARTS-space normal cells: width {random_shapes[:, 0].mean():.2f}c "
+      f"(sd {random_shapes[:, 0].std():.2f}), depth {random_shapes[:, 1].mean():.2f} "
+      f"(sd {random_shapes[:, 1].std():.2f}); at least 3c wide: {100 * np.mean(random_shapes[:, 0] >= 3):.1f}%, "
+      f"depth 2: {100 * np.mean(random_shapes[:, 1] == 2):.1f}%")
+
+# %% [markdown]
+# Now two searches live, SNAS and ENAS, one seed each at the tiny preset (a DARTS supernet with
+# C = 4 and 5 cells on 512 images for 3 epochs). ENAS's cell is the best of 10 cells its controller
+# samples at the end; the others derive theirs from α as DARTS does.
+
+# %%
+from nascourse.history import make_config
+from nascourse.search import search
+
+live = {}
+for method in ("snas", "enas"):
+    live[method] = search(make_config(method, "darts", preset.name), seed=0, device=device)
+    shape = G.genotype_width_depth(live[method].genotype)
+    print(f"{method}: normal cell {shape['normal'][0]:g}c, depth {shape['normal'][1]}; "
+          f"reduction cell {shape['reduce'][0]:g}c, depth {shape['reduce'][1]}; "
+          f"supernet validation accuracy {100 * live[method].history[-1]['val_acc']:.1f}%")
+
+# %%
+fig = plot.draw_genotype(live["enas"].genotype, title="ENAS's cell, tiny preset, seed 0")
+plt.show()
+print("ENAS's controller over the epochs (mean reward = validation accuracy of its samples, baseline):")
+for h in live["enas"].history:
+    print(f"  epoch {h['epoch']}: reward {h['controller_reward']:.3f}, baseline {h['baseline']:.3f}, "
+          f"cell {h['width']:g}c / depth {h['depth']}")
+
+# %% [markdown]
+# One seed of a tiny search says little. The saved runs below repeat every method over seeds, at
+# the tiny preset (5 seeds) and at a larger scale (1,024 images for 6 epochs: four times the steps,
+# twice the images; 2 seeds), made by
+# `scripts/method_cells.py` on a 2-core CPU; the README in each folder has the command.
+
+# %%
+def load_cells(folder: str) -> dict:
+    """method -> list of saved runs (one per seed)."""
+    path = Path("results") / folder  # the notebook runs in lessons/
+    if not path.exists():
+        path = Path("lessons/results") / folder  # or from the repository root
+    runs = {}
+    for file in sorted(path.glob("*-seed*.json")):
+        run = json.loads(file.read_text())
+        runs.setdefault(run["method"], []).append(run)
+    return runs
+
+
+METHOD_ORDER = ("darts1", "darts2", "idarts", "gdas", "rsws", "snas", "enas")
+
+
+def cell_table(runs: dict, title: str) -> None:
+    print(title)
+    print(f"{'method':8s} {'seeds':>5s}  {'normal width':>12s} {'depth':>6s}  {'reduce width':>12s} {'depth':>6s}  "
+          f"{'skips':>5s}  {'minutes':>7s}   normal cells (width/depth) by seed")
+    for method in METHOD_ORDER:
+        if method not in runs:
+            continue
+        rs = runs[method]
+        nw, nd = [r["normal"]["width"] for r in rs], [r["normal"]["depth"] for r in rs]
+        rw, rd = [r["reduce"]["width"] for r in rs], [r["reduce"]["depth"] for r in rs]
+        print(f"{method:8s} {len(rs):5d}  {np.mean(nw):11.2f}c {np.mean(nd):6.2f}  {np.mean(rw):11.2f}c "
+              f"{np.mean(rd):6.2f}  {np.mean([r['skip_connect'] for r in rs]):5.1f}  "
+              f"{np.mean([r['seconds'] for r in rs]) / 60:7.1f}   "
+              + " ".join(f"{w:g}c/{d}" for w, d in zip(nw, nd)))
+    print(f"{'random':8s} {len(random_shapes):5d}  {random_shapes[:, 0].mean():11.2f}c {random_shapes[:, 1].mean():6.2f}")
+
+
+tiny_cells, large_cells = load_cells("method-cells-tiny"), load_cells("method-cells")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cell_table(tiny_cells, "tiny preset: C = 4, 5 cells, 512 images, 3 epochs")
+print()
+cell_table(large_cells, "larger: C = 4, 5 cells, 1,024 images, 6 epochs")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13.0, 4.6), sharey=True)
+jitter = np.random.default_rng(0)
+for ax, (runs, title) in zip(axes, ((tiny_cells, "tiny preset, 5 seeds"), (large_cells, "larger scale, 2 seeds"))):
+    counts = {}
+    for w, d in random_shapes:
+        counts[(w, d)] = counts.get((w, d), 0) + 1
+    for (w, d), n in counts.items():  # the space: grey discs, area = share of uniform cells
+        ax.scatter(w, d, s=3000 * n / len(random_shapes), color="0.85", zorder=1)
+    for k, method in enumerate(m for m in METHOD_ORDER if m in runs):
+        shapes = np.array([(r["normal"]["width"], r["normal"]["depth"]) for r in runs[method]], dtype=float)
+        shapes += jitter.uniform(-0.08, 0.08, shapes.shape)
+        ax.scatter(shapes[:, 0], shapes[:, 1], s=40, label=method, zorder=3, color=plt.cm.tab10(k))
+    for name, marker, offset in (("ENAS", "*", (-40, 10)), ("DARTS_V2", "P", (6, 6)), ("SNAS_MILD", "X", (-30, -16))):
+        w, d = G.genotype_width_depth(getattr(G, name))["normal"]
+        ax.scatter(w, d, marker=marker, s=220, color="black", zorder=2)
+        ax.annotate(f"published {name}", (w, d), textcoords="offset points", xytext=offset, fontsize=8)
+    ax.set(title=title, xlabel="width of the normal cell (c); ENAS's own space had 5 nodes, so up to 5c",
+           xticks=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], xlim=(1.2, 5.3), ylim=(1.6, 5.3))
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("depth of the normal cell")
+axes[1].legend(loc="upper right", fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ### What did we see
+#
+# * **No search favoured wide and shallow cells at these scales.** Over all seven methods the normal
+#   cells average 2.57c and depth 3.63 at the tiny preset (35 searches) and 2.54c and depth 3.79 at
+#   the larger scale (14 searches); uniform random cells of the space average 2.57c and depth 3.76.
+#   About a third of the searched cells are at least 3c wide (37 % and 36 %), as a third of random
+#   cells are (34 %). One search in 49 returned the widest, shallowest shape of the space (iDARTS,
+#   tiny preset, seed 2: 4c, depth 2), and so did the live ENAS run above when these outputs were
+#   made (in its last epoch; its first two gave 3c cells of depth 4 and 3); random draws give depth
+#   2 in 0.5 % of cells.
+# * **Differences between methods are within the spread between seeds.** At the tiny preset GDAS
+#   (2.9c) and ENAS (2.8c) lean wider and RSWS (2.3c) narrower; at the larger scale RSWS (3.25c) and
+#   DARTS second order (3.0c, both seeds 3c/3) lead and DARTS first order is the narrowest and
+#   deepest (2.25c, depth 5 in both seeds). A single cell's width moves by 0.5c to 1c from seed to
+#   seed, so with 2 to 5 seeds none of these orderings is established.
+# * **Why:** at this scale the searches barely leave their starting point. α moves by thousandths
+#   (lesson 02), ENAS's controller barely learns (its reward, the accuracy of a sampled cell on a
+#   validation batch, stays at 11 % to 12 % in the live run above, next to chance, 10 %), and
+#   SNAS's and GDAS's samples are near-uniform until their temperature falls. A search that has
+#   learnt little returns what the space offers at random. Shu et al.'s Figure 1 is about searches
+#   run to the end (the published cells: ENAS 5c, SNAS 4c, DARTS_V2 3.5c, all at or near their
+#   space's widest shape); reaching that regime takes the papers' budgets, not these.
+# * **Costs** (one CPU thread, two or three searches side by side): at the tiny preset GDAS and RSWS
+#   take about 20 s, first-order DARTS and SNAS about 50 s, second-order DARTS 2 minutes, ENAS 2.5
+#   minutes (its controller evaluates 300 sampled cells per epoch) and iDARTS 3 minutes.
+#
 # ## Summary
 #
 # * Shu et al.: cell-based searches favour wide, shallow cells because those converge fastest, and
@@ -367,6 +515,11 @@ for run in sorted(mean_runs, key=lambda r: (r["width"], -r["depth"])):
 #   In the saved run (14 cells, 12 epochs, 2 seeds) width correlates negatively with the test loss
 #   at 23 of 24 (epoch, seed) pairs, down to $-0.63$, mostly because the two 2c, depth-5 cells
 #   converge visibly more slowly.
+# * **Seven searches** (DARTS first and second order, iDARTS, GDAS, RSWS, SNAS, ENAS) at the tiny
+#   preset (5 seeds) and at four times its steps (2 seeds) return cells as wide and as deep as
+#   uniform random cells of the DARTS space (2.57c against 2.57c; depth 3.6 to 3.8 against 3.8):
+#   the preference for wide, shallow cells that Shu et al. measured on the published cells does not
+#   appear before a search has learnt much.
 # * Measuring "converges faster" needs a fixed epoch, a rank correlation over many cells, and
 #   several seeds; one curve per cell and one seed can say either thing.
 # * Lesson 05 asks why: the loss landscapes and gradient noise of a wide and a deep cell.
