@@ -22,7 +22,8 @@ does that cost? Each module is one idea; data flows through them in this order::
                     hessian_max_eigenvalue, alpha_hessian_max_eigenvalue, darts_es
     flatness        neighbourhoods of cells: scores over all of NAS-Bench-201, NA-RS against RS, and
                     NA-DARTS's perturbed neighbours of softmax(alpha)
-    history         search configurations and results: make_config, SearchResult
+    methods         each search method's configuration, the papers' settings: make_config
+    history         what a search did: its history, results on disk, checkpoints: SearchResult
     steps           one iteration of each method: weight step, architecture step: train_step
     search          the search loop (darts1, darts2, idarts, gdas, rsws, fixed, nadarts, snas, enas):
                     search.search
@@ -66,12 +67,13 @@ _NAMES = {
     "nb201_parse": "nb201", "nb201_format": "nb201",
     "DartsSupernet": "supernet", "NB201Supernet": "supernet",
     "hypergradient": "hypergrad",
-    "make_config": "history", "SearchResult": "history",
+    "make_config": "methods", "SearchResult": "history",
     "SearchInterrupted": "search",
     "DartsNetwork": "network", "NB201Network": "network",
 }
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis",
-            "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "history", "steps", "search", "select",
+            "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
+            "search", "select",
             "shuffle", "runs", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot", "widgets",
             "stepcheck", "cli")
 
