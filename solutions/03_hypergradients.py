@@ -217,7 +217,7 @@ assert best[-1] < errors[r"$\gamma = 1/\lambda_{\max}$"][-1]
 
 # %% [markdown]
 # **What happens.** With $\gamma = 2.2/\lambda_{\max}$ the factor for the largest eigenvalue is
-# $1 - 2.2 = -1.2$: that component of the series flips sign and grows by 20 % per term. For the
+# $1 - 2.2 = -1.2$: that component of the series flips sign and grows by a factor $1.2$ per term. For the
 # first few terms the error still falls, because the other components converge and the runaway one
 # starts small; then it takes over and the "estimate" explodes geometrically (the red curve: more
 # than 10 times the size of the true hypergradient by $K = 30$, and growing). The optimal
@@ -225,8 +225,8 @@ assert best[-1] < errors[r"$\gamma = 1/\lambda_{\max}$"][-1]
 # $\gamma = 1/\lambda_{\max}$
 # ($\rho^* = (\kappa-1)/(\kappa+1) \approx 0.76$ against $1 - 1/\kappa \approx 0.86$).
 #
-# **What this asks of a network.** iDARTS uses $\gamma$ = the weight learning rate (0.01 on
-# NAS-Bench-201). The series converges only if $0 < \gamma\lambda_i < 2$ for every eigenvalue of
+# **What this asks of a network.** iDARTS uses $\gamma$ = the weight learning rate ($0.01$ on
+# NAS-Bench-201 [Zhang et al., ICML 2021]). The series converges only if $0 < \gamma\lambda_i < 2$ for every eigenvalue of
 # the training-loss Hessian, i.e. $H$ positive definite and $\lambda_{\max}(H) < 2/\gamma = 200$.
 # The second condition is the one that makes plain gradient descent with that learning rate stable, so a network
 # that trains at that learning rate roughly meets it. The first one fails in practice: away from

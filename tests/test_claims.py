@@ -4,7 +4,7 @@ A student reads a lesson's sentences as findings. A decimal number or a percenta
 cell must therefore appear among the outputs of the same notebook (printed, or in a table the
 notebook displays), so that what the text says is what the code showed. Figures taken from a
 paper are marked as citations: a bracket holding the source with its year, in the same sentence,
-e.g. ``DARTS ends at the all-skip cell, 54.30% [Dong & Yang 2020, Table 5]``.
+e.g. ``DARTS ends at the all-skip cell, 54.30% [Dong & Yang 2020]``.
 
 Not checked: LaTeX math (``$...$``: definitions and equations), code spans and fenced code, link
 targets, and dotted section or version numbers such as 3.1.1. Whole numbers without a percent
