@@ -30,6 +30,7 @@ does that cost? Each module is one idea; data flows through them in this order::
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
     shuffle         why alpha misleads: a supernet survives swapped edges, a plain CNN does not
     runs            run folders that never lose work: atomic writes, safe checkpoints
+    stats           how sure a comparison over a few seeds is: mean_ci, paired_test, spearman, kendall
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
     landscape       loss surfaces and gradient variance: random_direction, surface_2d, gradient_variance
@@ -74,8 +75,8 @@ _NAMES = {
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis",
             "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
             "search", "select",
-            "shuffle", "runs", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot", "widgets",
-            "stepcheck", "cli")
+            "shuffle", "runs", "stats", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot",
+            "widgets", "stepcheck", "cli")
 
 __all__ = ["__version__", *_NAMES]
 
