@@ -15,9 +15,9 @@ numbers say. This module is the course's one place for statistics:
   permutation p-values (exact for n <= 8) and BCa intervals that resample (x, y) pairs.
 
 With 3-5 seeds the exact tests are coarse (with n = 3 the smallest two-sided sign-flip p is
-0.25) and bootstrap intervals are too narrow (they cover the mean less often than their level
-says; Student's t does not have that problem when the values are roughly normal). Saying so is
-the point. Lessons 04 on use it to compare methods over seeds and to score rankings.
+0.25) and bootstrap intervals are too narrow: they cover the mean less often than their level
+says (for normal samples of n = 5, a 95% BCa interval about 80% of the time, Student's t 95%).
+Saying so is the point. Lessons 04 on use it to compare methods over seeds and to score rankings.
 """
 
 from __future__ import annotations
@@ -44,32 +44,33 @@ SPEARMAN_PERM_MAX_N = 2000
 #: Largest n for which :func:`kendall` draws random pairings (O(n^2) each); above it, p comes from
 #: the normal approximation with the exact, tie-corrected permutation variance of S (Kendall 1970).
 KENDALL_PERM_MAX_N = 50
-#: Jackknife for BCa: leave one out up to this n, above it leave out this many random groups.
+#: BCa's jackknife leaves out one value at a time up to this n, and this many random groups above it.
 JACKKNIFE_MAX_GROUPS = 200
-_CHUNK = 1 << 21  # elements per batch of resamples, to bound memory
+_CHUNK = 1 << 21  # numbers per batch of resamples, to bound memory
 _NORMAL = NormalDist()
 
 
-# --- input checks ---------------------------------------------------------------------------
 def _sample(x, name: str = "x", min_n: int = 2) -> np.ndarray:
     a = np.asarray(x, dtype=float)
     if a.ndim != 1:
         raise ValueError(f"{name} has shape {a.shape}: pass a 1-D sequence, one value per seed or cell")
     bad = np.flatnonzero(~np.isfinite(a))
     if bad.size:
-        raise ValueError(f"{name}[{bad[0]}] is {a[bad[0]]}: drop or rerun the runs with NaN or infinite "
-                         f"values before computing statistics")
+        raise ValueError(f"{name}[{bad[0]}] is {a[bad[0]]}: drop or rerun the runs with NaN or infinite values")
     if a.size < min_n:
         raise ValueError(f"{name} has n = {a.size} values; this needs n >= {min_n}: add seeds or cells")
     return a
 
 
-def _pair(x, y, names: tuple[str, str], min_n: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _sample(x, names[0], 0), _sample(y, names[1], 0)
-    if x.size != y.size:
-        raise ValueError(f"{names[0]} has {x.size} values and {names[1]} has {y.size}: paired data need "
-                         f"one value of each per seed or cell, in the same order")
-    return _sample(x, names[0], min_n), _sample(y, names[1], min_n)
+def _pair(x, y, names: tuple[str, str], min_n: int = 2, ranked: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    if np.size(x) != np.size(y):
+        raise ValueError(f"{names[0]} has {np.size(x)} values and {names[1]} has {np.size(y)}: paired data "
+                         f"need one value of each per seed or cell, in the same order")
+    x, y = _sample(x, names[0], min_n), _sample(y, names[1], min_n)
+    for name, v in zip(names, (x, y)):
+        if ranked and np.ptp(v) == 0:
+            raise ValueError(f"{name} is constant ({v[0]}): a rank correlation with it is undefined")
+    return x, y
 
 
 def _check(level: float, method: str | None = None, methods: tuple = CI_METHODS, alternative: str | None = None):
@@ -81,7 +82,6 @@ def _check(level: float, method: str | None = None, methods: tuple = CI_METHODS,
         raise ValueError(f"alternative = {alternative!r} is unknown: use 'two-sided', 'greater' or 'less'")
 
 
-# --- results ----------------------------------------------------------------------------------
 def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.2f}" if p >= 0.01 else f"p = {p:.3f}"
 
@@ -107,7 +107,7 @@ class Interval:
 
 @dataclass(frozen=True)
 class Test:
-    """A test of "no difference": the observed ``statistic``, its p-value and an interval."""
+    """A test of "no difference": the observed ``statistic``, its p-value and its interval."""
 
     __test__ = False  # not a pytest test class
     statistic: float  # mean difference (paired) or difference of means (independent)
@@ -124,7 +124,7 @@ class Test:
 
 @dataclass(frozen=True)
 class Correlation:
-    """A rank correlation with its interval ``[low, high]`` and permutation p-value (two-sided)."""
+    """A rank correlation with its interval ``[low, high]`` and two-sided permutation p-value."""
 
     estimate: float
     low: float
@@ -140,23 +140,22 @@ class Correlation:
                 f"{_p_text(self.p)} (n = {self.n}, {self.method})")
 
 
-# --- distributions without scipy --------------------------------------------------------------
 def _t_cdf(t: float, df: int) -> float:
-    # Student's t with integer df in closed form (Abramowitz and Stegun 26.7.3-4), theta = atan(t/sqrt(df))
+    # Student's t, integer df, closed form (Abramowitz and Stegun 26.7.3-4); theta = atan(|t| / sqrt(df))
     theta = math.atan(abs(t) / math.sqrt(df))
     c2, s = math.cos(theta) ** 2, math.sin(theta)
-    if df % 2:  # odd: A = 2/pi (theta + sin cos (1 + 2/3 c2 + 2.4/3.5 c2^2 + ...))
+    if df % 2:  # odd: P(|T| < |t|) = 2/pi (theta + sin cos (1 + 2/3 c2 + 2.4/3.5 c2^2 + ...))
         k = np.arange(1, (df - 1) // 2)
         series = 1 + np.cumprod(2 * k / (2 * k + 1) * c2).sum() if df > 1 else 0.0
         both = 2 / math.pi * (theta + s * math.cos(theta) * series)
-    else:  # even: A = sin (1 + 1/2 c2 + 1.3/2.4 c2^2 + ...)
+    else:  # even: P(|T| < |t|) = sin (1 + 1/2 c2 + 1.3/2.4 c2^2 + ...)
         k = np.arange(1, df // 2)
         both = s * (1 + np.cumprod((2 * k - 1) / (2 * k) * c2).sum())
-    return 0.5 + math.copysign(both / 2, t)  # both = P(|T| < |t|)
+    return 0.5 + math.copysign(both / 2, t)
 
 
 def t_quantile(q: float, df: int) -> float:
-    """The ``q`` quantile of Student's t with ``df`` (integer) degrees of freedom, by bisection."""
+    """The ``q`` quantile of Student's t with ``df`` (an integer) degrees of freedom, by bisection."""
     if not 0 < q < 1 or df < 1:
         raise ValueError(f"t_quantile needs 0 < q < 1 and df >= 1, got q = {q}, df = {df}")
     target, lo, hi = max(q, 1 - q), 0.0, 1.0
@@ -168,30 +167,26 @@ def t_quantile(q: float, df: int) -> float:
     return math.copysign((lo + hi) / 2, q - 0.5)
 
 
-# --- the bootstrap ---------------------------------------------------------------------------
 def sd(x) -> float:
     """The sample standard deviation, with ``n - 1`` in the denominator (ddof = 1); needs n >= 2."""
     return float(np.std(_sample(x), ddof=1))
 
 
+def _batches(total: int, width: int):
+    # batch sizes adding up to total, each batch at most _CHUNK numbers of `width` numbers per row
+    rows = max(1, _CHUNK // width)
+    yield from (min(rows, total - start) for start in range(0, total, rows))
+
+
 def _resamples(rng: np.random.Generator, n: int, n_boot: int):
     # index arrays (B, n) of n draws with replacement, B at a time
-    rows = max(1, _CHUNK // n)
-    for start in range(0, n_boot, rows):
-        yield rng.integers(0, n, size=(min(rows, n_boot - start), n))
+    yield from (rng.integers(0, n, size=(rows, n)) for rows in _batches(n_boot, n))
 
 
 def _jackknife_groups(n: int, rng: np.random.Generator) -> list[np.ndarray]:
     if n <= JACKKNIFE_MAX_GROUPS:
         return [np.array([i]) for i in range(n)]
     return np.array_split(rng.permutation(n), JACKKNIFE_MAX_GROUPS)  # delete-a-group jackknife
-
-
-def _acceleration(influence: np.ndarray) -> float:
-    # E&T eq. 14.15: a = sum u^3 / (6 (sum u^2)^(3/2)), u_i = mean(theta_(.)) - theta_(i)
-    u = influence[np.isfinite(influence)]
-    scale = (u ** 2).sum() ** 1.5
-    return float((u ** 3).sum() / (6 * scale)) if scale > 0 else 0.0
 
 
 def _bounds(estimate: float, boot: np.ndarray, influence: np.ndarray | None, level: float,
@@ -201,15 +196,16 @@ def _bounds(estimate: float, boot: np.ndarray, influence: np.ndarray | None, lev
     if boot.size == 0 or np.ptp(boot) == 0:
         value = boot[0] if boot.size else estimate
         return min(value, estimate), max(value, estimate)
-    if method == "percentile":
-        q = [alpha, 1 - alpha]
-    else:  # BCa, E&T eq. 14.9-14.14
-        # bias correction: how far the estimate sits from the bootstrap median, in normal units
+    q = [alpha, 1 - alpha]
+    if method == "bca":  # E&T eq. 14.9-14.15
+        # z0: how far the estimate sits from the bootstrap median, in normal units (ties count half)
         below = (np.count_nonzero(boot < estimate) + 0.5 * np.count_nonzero(boot == estimate)) / boot.size
         z0 = _NORMAL.inv_cdf(min(max(below, 0.5 / boot.size), 1 - 0.5 / boot.size))
-        a = _acceleration(influence)  # how fast the standard error changes with the parameter
-        z = np.array([_NORMAL.inv_cdf(alpha), _NORMAL.inv_cdf(1 - alpha)])
-        q = [_NORMAL.cdf(v) for v in z0 + (z0 + z) / (1 - a * (z0 + z))]
+        # a: how fast the standard error changes with the parameter, from the jackknife influence
+        # u_i = mean(theta_(.)) - theta_(i): a = sum u^3 / (6 (sum u^2)^(3/2))
+        u = influence[np.isfinite(influence)]
+        a = (u ** 3).sum() / (6 * (u ** 2).sum() ** 1.5) if (u ** 2).sum() > 0 else 0.0
+        q = [_NORMAL.cdf(z0 + (z0 + z) / (1 - a * (z0 + z))) for z in map(_NORMAL.inv_cdf, q)]
     low, high = np.quantile(boot, q)
     return float(low), float(high)
 
@@ -230,22 +226,14 @@ def mean_ci(x, level: float = 0.95, method: str = "bca", n_boot: int = 10_000, s
     if method == "t":
         half = t_quantile((1 + level) / 2, n - 1) * se
         return Interval(m, m - half, m + half, n, level, method)
-    rng = np.random.default_rng(seed)
-    means, sds = [], []
-    for idx in _resamples(rng, n, n_boot):
-        xb = x[idx]  # (B, n)
-        means.append(xb.mean(axis=1))
-        if method == "studentized":
-            sds.append(xb.std(axis=1, ddof=1))
-    boot = np.concatenate(means)
+    resamples = [x[idx] for idx in _resamples(np.random.default_rng(seed), n, n_boot)]  # (B, n) each
+    boot = np.concatenate([xb.mean(axis=1) for xb in resamples])
     if method == "studentized":  # t* = (mean* - mean) / se*; interval [m - t*_hi se, m - t*_lo se]
-        se_b = np.concatenate(sds) / math.sqrt(n)
-        t = (boot - m)[se_b > 0] / se_b[se_b > 0]
-        t_lo, t_hi = np.quantile(t, [(1 - level) / 2, (1 + level) / 2])
+        se_b = np.concatenate([xb.std(axis=1, ddof=1) for xb in resamples]) / math.sqrt(n)
+        t_lo, t_hi = np.quantile((boot - m)[se_b > 0] / se_b[se_b > 0], [(1 - level) / 2, (1 + level) / 2])
         return Interval(m, m - t_hi * se, m - t_lo * se, n, level, method)
     loo = (x.sum() - x) / (n - 1)  # leave-one-out means
-    low, high = _bounds(m, boot, loo.mean() - loo, level, method)
-    return Interval(m, low, high, n, level, method)
+    return Interval(m, *_bounds(m, boot, loo.mean() - loo, level, method), n, level, method)
 
 
 def bootstrap_ci(x, statistic: Callable[[np.ndarray], float], level: float = 0.95, method: str = "bca",
@@ -261,15 +249,10 @@ def bootstrap_ci(x, statistic: Callable[[np.ndarray], float], level: float = 0.9
     _sample(x)
     _check(level, method, ("bca", "percentile"))
     x = np.asarray(x)  # as given, so that index arrays stay integers
-    n, estimate = x.size, float(statistic(x))
-    rng = np.random.default_rng(seed)
+    n, estimate, rng = x.size, float(statistic(x)), np.random.default_rng(seed)
     boot = np.array([statistic(x[i]) for idx in _resamples(rng, n, n_boot) for i in idx], dtype=float)
-    influence = None
-    if method == "bca":
-        jack = np.array([statistic(np.delete(x, g)) for g in _jackknife_groups(n, rng)], dtype=float)
-        influence = np.nanmean(jack) - jack
-    low, high = _bounds(estimate, boot, influence, level, method)
-    return Interval(estimate, low, high, n, level, method)
+    jack = np.array([statistic(np.delete(x, g)) for g in _jackknife_groups(n, rng)] if method == "bca" else [0.0])
+    return Interval(estimate, *_bounds(estimate, boot, np.nanmean(jack) - jack, level, method), n, level, method)
 
 
 def describe(x, level: float = 0.95, method: str = "bca") -> str:
@@ -277,17 +260,21 @@ def describe(x, level: float = 0.95, method: str = "bca") -> str:
     return mean_ci(x, level=level, method=method).format()
 
 
-# --- tests of "no difference" -----------------------------------------------------------------
-def _p_value(null: np.ndarray, observed: float, alternative: str) -> tuple[int, int]:
-    # (count of null values at least as extreme as observed, count of null values)
-    tol = 1e-9 * max(1.0, abs(observed))  # sums in another order differ in the last bits
-    if alternative == "greater":
-        hits = null >= observed - tol
-    elif alternative == "less":
-        hits = null <= observed + tol
-    else:
-        hits = np.abs(null) >= abs(observed) - tol
-    return int(np.count_nonzero(hits)), null.size
+def _randomisation_p(observed: float, alternative: str, exact: np.ndarray | None = None,
+                     draw: Callable[[int], np.ndarray] | None = None, n_perm: int = 0, width: int = 1) -> float:
+    # exact: the statistic under every equally likely arrangement -> the share at least as extreme.
+    # draw(rows): the statistic under `rows` random arrangements (of `width` numbers each) ->
+    # (1 + hits) / (1 + n_perm), counting the observed arrangement as one of them (never p = 0).
+    tol = 1e-9 * max(1.0, abs(observed))  # sums taken in another order differ in the last bits
+
+    def extreme(null: np.ndarray) -> np.ndarray:
+        if alternative == "greater":
+            return null >= observed - tol
+        return null <= observed + tol if alternative == "less" else np.abs(null) >= abs(observed) - tol
+
+    if exact is not None:
+        return float(extreme(exact).mean())
+    return (1 + sum(int(extreme(draw(rows)).sum()) for rows in _batches(n_perm, width))) / (1 + n_perm)
 
 
 def paired_test(a, b, alternative: str = "two-sided", n_perm: int | None = None, seed: int = 0) -> Test:
@@ -301,64 +288,56 @@ def paired_test(a, b, alternative: str = "two-sided", n_perm: int | None = None,
     a, b = _pair(a, b, ("a", "b"))
     _check(0.95, alternative=alternative)
     d = a - b
-    n, observed = d.size, float(d.mean())
+    n, observed, rng = d.size, float(d.mean()), np.random.default_rng(seed)
     if n <= EXACT_SIGN_FLIP_MAX_N:
         sums = np.zeros(1)
         for v in np.abs(d):  # all 2^n sums of +-|d_i|, doubling one value at a time
             sums = np.concatenate([sums + v, sums - v])
-        hits, total = _p_value(sums / n, observed, alternative)
-        p, method = hits / total, "exact sign-flip"
+        p, method = _randomisation_p(observed, alternative, exact=sums / n), "exact sign-flip"
     else:
         n_perm = n_perm or 100_000
-        rng, hits = np.random.default_rng(seed), 0
-        for start in range(0, n_perm, max(1, _CHUNK // n)):
-            signs = rng.choice([-1.0, 1.0], size=(min(max(1, _CHUNK // n), n_perm - start), n))
-            hits += _p_value(signs @ np.abs(d) / n, observed, alternative)[0]
-        p, method = (1 + hits) / (1 + n_perm), f"Monte Carlo sign-flip ({n_perm})"
+        p = _randomisation_p(observed, alternative, n_perm=n_perm, width=n,
+                             draw=lambda rows: rng.choice([-1.0, 1.0], (rows, n)) @ np.abs(d) / n)
+        method = f"Monte Carlo sign-flip ({n_perm})"
     return Test(observed, p, n, method, mean_ci(d, seed=seed), alternative)
 
 
 def permutation_test(a, b, alternative: str = "two-sided", n_perm: int | None = None, seed: int = 0) -> Test:
     """Do two independent samples (shapes ``(n_a,)``, ``(n_b,)``) differ in mean?
 
-    The statistic is mean(a) - mean(b). Exact over all C(n_a + n_b, n_a) splits of the pooled
-    values when there are at most 100,000; otherwise ``n_perm`` random splits (default 100,000)
-    with p = (1 + hits) / (1 + n_perm). ``ci`` is a BCa interval from resampling each sample on
-    its own (acceleration: Davison and Hinkley 1997, eq. 5.20, for several samples).
+    The statistic is mean(a) - mean(b); two-sided p counts splits with a difference at least as
+    large in absolute value. Exact over all C(n_a + n_b, n_a) splits of the pooled values when
+    there are at most 100,000; otherwise ``n_perm`` random splits (default 100,000) with
+    p = (1 + hits) / (1 + n_perm). ``ci``: BCa, resampling each sample on its own.
     """
     a, b = _sample(a, "a"), _sample(b, "b")
     _check(0.95, alternative=alternative)
-    pooled, na, nb = np.concatenate([a, b]), a.size, b.size
-    observed, total = float(a.mean() - b.mean()), pooled.sum()
-    splits = math.comb(na + nb, na)
+    pooled, na, nb, rng = np.concatenate([a, b]), a.size, b.size, np.random.default_rng(seed)
+    observed, splits = float(a.mean() - b.mean()), math.comb(a.size + b.size, a.size)
+
+    def null(chosen: np.ndarray) -> np.ndarray:  # chosen: (K, n_a) indices of the values called a
+        sum_a = pooled[chosen].sum(axis=1)
+        return sum_a / na - (pooled.sum() - sum_a) / nb
+
     if splits <= EXACT_SPLITS_MAX:
         chosen = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(na + nb), na)),
-                             dtype=np.int64, count=splits * na).reshape(splits, na)  # (splits, n_a)
-        sum_a = pooled[chosen].sum(axis=1)
-        hits, _ = _p_value(sum_a / na - (total - sum_a) / nb, observed, alternative)
-        p, method = hits / splits, "exact permutation"
-    else:
+                             dtype=np.int64, count=splits * na).reshape(splits, na)
+        p, method = _randomisation_p(observed, alternative, exact=null(chosen)), "exact permutation"
+    else:  # a random n_a-subset: the n_a smallest of n_a + n_b uniform keys
         n_perm = n_perm or 100_000
-        rng, hits, rows = np.random.default_rng(seed), 0, max(1, _CHUNK // (na + nb))
-        for start in range(0, n_perm, rows):
-            keys = rng.random((min(rows, n_perm - start), na + nb))
-            sum_a = pooled[np.argpartition(keys, na - 1, axis=1)[:, :na]].sum(axis=1)  # a random n_a-subset
-            hits += _p_value(sum_a / na - (total - sum_a) / nb, observed, alternative)[0]
-        p, method = (1 + hits) / (1 + n_perm), f"Monte Carlo permutation ({n_perm})"
-    rng = np.random.default_rng(seed)
-    boot = np.concatenate([a[i].mean(axis=1) for i in _resamples(rng, na, 10_000)]) - \
-        np.concatenate([b[i].mean(axis=1) for i in _resamples(rng, nb, 10_000)])
-    # jackknife of each sample, scaled by (n_k - 1) / n_k: influence / n_k as in D&H's formula
-    loo_a, loo_b = (a.sum() - a) / (na - 1), (b.sum() - b) / (nb - 1)
-    influence = np.concatenate([(loo_a.mean() - loo_a) * (na - 1) / na, (loo_b.mean() - loo_b) * (nb - 1) / nb])
-    if np.ptp(pooled) == 0:
-        low = high = observed
-    else:
-        low, high = _bounds(observed, boot, influence, 0.95, "bca")
-    return Test(observed, p, na + nb, method, Interval(observed, low, high, na + nb), alternative)
+        p = _randomisation_p(observed, alternative, n_perm=n_perm, width=na + nb, draw=lambda rows: null(
+            np.argpartition(rng.random((rows, na + nb)), na - 1, axis=1)[:, :na]))
+        method = f"Monte Carlo permutation ({n_perm})"
+    # BCa's acceleration from each sample's jackknife, scaled by (n_k - 1) / n_k (Davison and
+    # Hinkley 1997, eq. 5.20, for several samples)
+    boot = np.concatenate([a[i].mean(1) for i in _resamples(rng, na, 10_000)]) - \
+        np.concatenate([b[i].mean(1) for i in _resamples(rng, nb, 10_000)])
+    loo = [(v.sum() - v) / (v.size - 1) for v in (a, b)]  # leave-one-out means
+    influence = np.concatenate([(m.mean() - m) * (m.size - 1) / m.size for m in loo])
+    ci = Interval(observed, *_bounds(observed, boot, influence, 0.95, "bca"), na + nb)
+    return Test(observed, p, na + nb, method, ci, alternative)
 
 
-# --- rank correlations ------------------------------------------------------------------------
 def rankdata(x) -> np.ndarray:
     """Ranks 1..n of ``x`` (shape ``(n,)``), ties given the average of the ranks they span."""
     x = _sample(x, min_n=1)
@@ -378,49 +357,37 @@ def _weighted_ranks(w: np.ndarray, ties) -> np.ndarray:
     # average ranks in the sample that holds w_i copies of value i, w: (B, n) -> (B, n)
     order, starts, run = ties
     copies = w[:, order] if starts.size == w.shape[1] else np.add.reduceat(w[:, order], starts, axis=1)
-    return (np.cumsum(copies, axis=1) - (copies - 1) / 2)[:, run]  # below + (copies + 1) / 2
+    return (np.cumsum(copies, axis=1) - (copies - 1) / 2)[:, run]  # copies below + (copies + 1) / 2
 
 
-def _correlation(symbol: str, stat: Callable[[np.ndarray], np.ndarray], null: Callable[[np.ndarray], np.ndarray],
-                 normal_sd: float | None, n: int, n_perm: int, n_boot: int, level: float, seed: int) -> Correlation:
-    # stat(w): the correlation of the sample with w_i copies of pair i, w: (B, n) -> (B,).
-    # null(pairings): the statistic for y re-paired as y[pairing], pairings: (K, n) -> (K,).
+def _correlation(symbol: str, stat: Callable, null: Callable, normal_sd: float | None, n: int, n_perm: int,
+                 n_boot: int, level: float, seed: int) -> Correlation:
+    # stat(w): the correlation of the sample that holds w_i copies of pair i, w: (B, n) -> (B,);
+    # null(pairings): the statistic with y re-paired as y[pairing], pairings: (K, n) -> (K,)
     _check(level)
-    estimate, observed, rng = float(stat(np.ones((1, n), dtype=np.int64))[0]), null(np.arange(n)[None])[0], \
-        np.random.default_rng(seed)
-    if n <= EXACT_RANK_MAX_N:  # all n! pairings
-        hits, total = _p_value(null(np.array(list(itertools.permutations(range(n))))), observed, "two-sided")
-        p, method = hits / total, "exact permutation"
-    elif normal_sd is None:  # random pairings
-        hits, rows = 0, max(1, _CHUNK // n)
-        for start in range(0, n_perm, rows):
-            pairings = rng.permuted(np.tile(np.arange(n), (min(rows, n_perm - start), 1)), axis=1)
-            hits += _p_value(null(pairings), observed, "two-sided")[0]
-        p, method = (1 + hits) / (1 + n_perm), "permutation"
-    else:  # the permutation distribution's normal approximation, for large n
+    rng, ones = np.random.default_rng(seed), np.ones((1, n), dtype=np.int64)
+    estimate, observed = float(stat(ones)[0]), float(null(np.arange(n)[None])[0])
+    if n <= EXACT_RANK_MAX_N:
+        exact = null(np.array(list(itertools.permutations(range(n)))))
+        p, method = _randomisation_p(observed, "two-sided", exact=exact), "exact permutation"
+    elif normal_sd is None:
+        p = _randomisation_p(observed, "two-sided", n_perm=n_perm, width=n, draw=lambda rows: null(
+            rng.permuted(np.tile(np.arange(n), (rows, 1)), axis=1)))
+        method = "permutation"
+    else:  # the permutation distribution is close to normal for large n
         p, method = 2 * (1 - _NORMAL.cdf(abs(observed) / normal_sd)), "normal approximation"
-    # bootstrap: resampled pairs as copy counts; jackknife: groups deleted (weight 0)
-    boot, rows = [], max(1, _CHUNK // n)
-    for idx in _resamples(rng, n, n_boot):
-        offsets = (np.arange(len(idx)) * n)[:, None]
-        boot.append(stat(np.bincount((idx + offsets).ravel(), minlength=idx.size).reshape(idx.shape)))
+    # bootstrap: resampled pairs as copy counts w (one bincount per row); jackknife: groups get w = 0
+    boot = [stat(np.bincount((idx + n * np.arange(len(idx))[:, None]).ravel(), minlength=idx.size)
+                 .reshape(idx.shape)) for idx in _resamples(rng, n, n_boot)]
     groups, jack = _jackknife_groups(n, rng), []
-    for start in range(0, len(groups), rows):
-        w = np.ones((min(rows, len(groups) - start), n), dtype=np.int64)
-        for r, g in enumerate(groups[start:start + rows]):
+    for rows in _batches(len(groups), n):
+        w = np.ones((rows, n), dtype=np.int64)
+        for r, g in enumerate(groups[len(jack):len(jack) + rows]):
             w[r, g] = 0
-        jack.append(stat(w))
-    jack = np.concatenate(jack)
+        jack.extend(stat(w))
+    jack = np.array(jack)
     low, high = _bounds(estimate, np.concatenate(boot), np.nanmean(jack) - jack, level, "bca")
     return Correlation(estimate, low, high, p, n, method, symbol, level)
-
-
-def _correlation_inputs(x, y) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _pair(x, y, ("x", "y"), min_n=3)
-    for name, v in (("x", x), ("y", y)):
-        if np.ptp(v) == 0:
-            raise ValueError(f"{name} is constant ({v[0]}): a rank correlation with it is undefined")
-    return x, y
 
 
 def spearman(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.95, seed: int = 0) -> Correlation:
@@ -431,7 +398,7 @@ def spearman(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.9
     Interval: BCa over ``n_boot`` resampled (x, y) pairs, ranks (with ties) recomputed in each.
     n = 15,625 (all of NAS-Bench-201) takes about 5 s on a free CPU core.
     """
-    x, y = _correlation_inputs(x, y)
+    x, y = _pair(x, y, ("x", "y"), min_n=3, ranked=True)
     n, tx, ty = x.size, _ties(x), _ties(y)
     rx, ry = rankdata(x) - (n + 1) / 2, rankdata(y) - (n + 1) / 2  # centred ranks
 
@@ -441,7 +408,7 @@ def spearman(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.9
         with np.errstate(invalid="ignore", divide="ignore"):  # a resample with constant x: NaN, left out
             return (w * rwx * rwy).sum(1) / np.sqrt((w * rwx ** 2).sum(1) * (w * rwy ** 2).sum(1))
 
-    # under re-pairing sum(rx ry) has mean 0 and sd |rx| |ry| / sqrt(n - 1)
+    # under re-pairing, sum(rx ry) has mean 0 and sd |rx| |ry| / sqrt(n - 1)
     normal_sd = math.sqrt((rx @ rx) * (ry @ ry) / (n - 1)) if n > SPEARMAN_PERM_MAX_N else None
     return _correlation("rho", rho, lambda pairings: ry[pairings] @ rx, normal_sd, n, n_perm, n_boot, level, seed)
 
@@ -473,13 +440,13 @@ def _kendall_plan(x: np.ndarray, y: np.ndarray):
 
 
 def _kendall_tau_b(w: np.ndarray, plan) -> np.ndarray:
-    # tau_b of the sample with w_i copies of pair i, w: (B, n) integer -> (B,)
+    # tau_b of the sample that holds w_i copies of pair i, w: (B, n) integer -> (B,)
     q, levels, xstarts, cellstarts, yorder, ystarts = plan
     wq, s = w[:, q].astype(np.int32), np.zeros(len(w))  # counts: exact in int32, half of int64's traffic
     for Ls, R, lo, hi, first, end in levels:
         cum = np.zeros((len(w), Ls.size + 1), dtype=np.int32)
         np.cumsum(wq[:, Ls], axis=1, out=cum[:, 1:])
-        # weight below y_r minus weight above y_r in the left half, times w_r
+        # w_r (weight below y_r - weight above y_r in the left half)
         s += (wq[:, R] * (cum[:, lo] + cum[:, hi] - cum[:, first] - cum[:, end]).astype(np.float64)).sum(axis=1)
     tx = np.add.reduceat(w[:, q], xstarts, axis=1).astype(float)  # copies in each run of tied x
     cells = np.add.reduceat(w[:, q], cellstarts, axis=1).astype(float)  # copies of each distinct (x, y)
@@ -496,25 +463,25 @@ def kendall(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.95
     tau_b = (concordant - discordant) / sqrt((n0 - n1)(n0 - n2)), n0 = n(n-1)/2, n1 and n2 the
     pairs tied in x and in y. p (two-sided): exact over all n! pairings for n <= 8, ``n_perm``
     random pairings (O(n^2) each) up to n = KENDALL_PERM_MAX_N, above it the normal
-    approximation with the exact permutation variance of S with ties (Kendall 1970, eq. 4.4).
+    approximation with the exact permutation variance of S with ties (Kendall 1970, ch. 4).
     Interval: BCa over ``n_boot`` resampled pairs. n = 15,625 takes about 15 s on a free CPU core.
     """
-    x, y = _correlation_inputs(x, y)
+    x, y = _pair(x, y, ("x", "y"), min_n=3, ranked=True)
     n, plan = x.size, _kendall_plan(x, y)
-    sx, sy = (np.sign(v[:, None] - v[None, :]) if n <= KENDALL_PERM_MAX_N else None for v in (x, y))
-
-    def twice_s(pairings: np.ndarray) -> np.ndarray:  # 2 S for y[pairing]; tau_b's denominator stays
-        if sx is None:
-            return 2 * _kendall_tau_b(np.ones((1, n), dtype=np.int64), plan) * denominator
-        return np.einsum("ij,kij->k", sx, sy[pairings[:, :, None], pairings[:, None, :]])
-
-    t, u = (np.bincount(_ties(v)[2]).astype(float) for v in (x, y))  # sizes of tied runs
+    t, u = (np.bincount(_ties(v)[2]).astype(float) for v in (x, y))  # sizes of the runs of ties
     n0 = n * (n - 1) / 2
     denominator = math.sqrt((n0 - (t * (t - 1)).sum() / 2) * (n0 - (u * (u - 1)).sum() / 2))
-    normal_sd = None
-    if n > KENDALL_PERM_MAX_N:
-        var_s = ((n * (n - 1) * (2 * n + 5) - (t * (t - 1) * (2 * t + 5)).sum() - (u * (u - 1) * (2 * u + 5)).sum()) / 18
-                 + (t * (t - 1) * (t - 2)).sum() * (u * (u - 1) * (u - 2)).sum() / (9 * n * (n - 1) * (n - 2))
-                 + (t * (t - 1)).sum() * (u * (u - 1)).sum() / (2 * n * (n - 1)))
-        normal_sd = 2 * math.sqrt(var_s)
-    return _correlation("tau", lambda w: _kendall_tau_b(w, plan), twice_s, normal_sd, n, n_perm, n_boot, level, seed)
+    if n <= KENDALL_PERM_MAX_N:
+        sx, sy = (np.sign(v[:, None] - v[None, :]) for v in (x, y))  # (n, n)
+        normal_sd, twice_s = None, lambda pairings: np.einsum(  # 2 S for y re-paired; (K, n) -> (K,)
+            "ij,kij->k", sx, sy[pairings[:, :, None], pairings[:, None, :]])
+    else:
+        def runs(a: float, b: float) -> tuple[float, float]:  # sums over runs of ties of t(t - 1)(a t + b)
+            return (t * (t - 1) * (a * t + b)).sum(), (u * (u - 1) * (a * u + b)).sum()
+        (vt, vu), (t2, u2), (t3, u3) = runs(2, 5), runs(0, 1), runs(1, -2)
+        var_s = ((n * (n - 1) * (2 * n + 5) - vt - vu) / 18 + t3 * u3 / (9 * n * (n - 1) * (n - 2))
+                 + t2 * u2 / (2 * n * (n - 1)))
+        observed = 2 * float(_kendall_tau_b(np.ones((1, n), dtype=np.int64), plan)[0]) * denominator
+        normal_sd, twice_s = 2 * math.sqrt(var_s), lambda pairings: np.array([observed])
+    return _correlation("tau", lambda w: _kendall_tau_b(w, plan), twice_s,
+                        normal_sd, n, n_perm, n_boot, level, seed)
