@@ -35,6 +35,7 @@ does that cost? Each module is one idea; data flows through them in this order::
     train           training a network from scratch: make_train_config, build_network, train
     landscape       loss surfaces and gradient variance: random_direction, surface_2d, gradient_variance
     plot, widgets   figures and notebook front ends
+    evidence        every claim the lessons test, computed from the saved runs: compute, show
 
 A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
 
@@ -76,7 +77,7 @@ _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201"
             "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
             "search", "select",
             "shuffle", "runs", "stats", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot",
-            "widgets", "stepcheck", "cli")
+            "widgets", "stepcheck", "evidence", "cli")
 
 __all__ = ["__version__", *_NAMES]
 

@@ -1,0 +1,756 @@
+"""The course's evidence: every claim the lessons test, and what each came to.
+
+Each lesson ends on a verdict about a paper's claim (Shu et al. on wide and shallow cells,
+DARTS-PT on selection, RobustDARTS on sharpness, neighbourhood-aware NAS on flatness, iDARTS on
+hypergradients). This module computes all of them in one place, from the saved runs under
+``lessons/results/`` and from the NAS-Bench-201 table, so that a verdict is never typed by hand:
+``scripts/evidence.py`` writes the rows to ``lessons/results/evidence/evidence.json``, the README's
+table is rendered from that file, and a lesson shows its own rows with ``show("04")``.
+
+Every row states the claim's direction (the sign its effect should have), an effect with a 95 %
+interval, the test behind it where a comparison is made, and a verdict by one rule
+(:func:`verdict`):
+
+* **held**: the estimate points the claimed way, its 95 % interval excludes zero, and the test (if
+  any) gives p < 0.05;
+* **held in direction, not significant**: the estimate points the claimed way, but the interval
+  includes zero or p >= 0.05 (or, with a single run, there is no interval at all);
+* **did not hold**: the estimate is zero or points the other way; the note says whether the
+  opposite direction is itself significant;
+* **not testable at this scale**: nothing was measured at a scale where the paper's mechanism can
+  act; the note says why.
+
+Tests are two-sided. With an exact sign-flip test over seeds, 5 seeds cannot give p < 0.05
+(the smallest possible p is 2/32 = 0.0625) and 3 seeds cannot give less than 0.25: a comparison
+over so few seeds can at best hold in direction, which is what it can honestly say. Intervals and
+permutation p-values come from ``nascourse.stats`` with fixed seeds, and every stored number is
+rounded to 4 significant digits, so regenerating the file gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import bench, bench_analysis, flatness, genotypes, sharpness, variants
+from .nb201 import NB201_EDGES
+from .ops import NB201_OPS
+
+HELD = "held"
+IN_DIRECTION = "held in direction, not significant"
+NOT_HELD = "did not hold"
+UNTESTABLE = "not testable at this scale"
+VERDICTS = (HELD, IN_DIRECTION, NOT_HELD, UNTESTABLE)
+LEVEL = 0.05  # two-sided significance level; intervals are 95 %
+
+COMMAND = "python scripts/evidence.py"
+EVIDENCE_PATH = Path("lessons") / "results" / "evidence" / "evidence.json"  # relative to the repository root
+DRAWS = 300  # bootstrap and permutation draws of the tests computed here over the benchmark's cells
+PERMUTATIONS = 10_000  # random splits of a two-sample permutation test (p is at least 1/10,001)
+
+__all__ = ["Claim", "CLAIMS", "verdict", "compute", "load", "render_markdown", "show", "default_results_dir",
+           "evidence_path", "VERDICTS"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable claim: what it says, where it comes from, which lessons test it, and its sign."""
+
+    claim: str  # one sentence
+    source: str  # paper and section (spec section where the paper's could not be read)
+    lessons: tuple[str, ...]  # lesson numbers, "04"
+    direction: int  # +1: the effect should be positive; -1: negative
+
+
+SHU = "Shu, Wang & Cai, ICLR 2020"
+PT = "Wang et al. (DARTS-PT), ICLR 2021"
+RDARTS = "Zela et al. (RobustDARTS), ICLR 2020"
+NANAS = "Wang, Cao, Li & Kitani, BMVC 2021 (course reconstruction)"
+CLAIMS = {
+    "wide-converge": Claim("Wide, shallow cells converge faster than narrow, deep ones.",
+                           f"{SHU}, abstract and Fig. 13 (spec 7.3-7.4)", ("04",), -1),
+    "searches-wide": Claim("Searches return wider cells than the space offers at random.",
+                           f"{SHU}, Fig. 1 (spec 7.1)", ("04",), +1),
+    "searches-shallow": Claim("Searches return shallower cells than the space offers at random.",
+                              f"{SHU}, Fig. 1 (spec 7.1)", ("04",), -1),
+    "short-budget-depth": Claim("A short training budget favours shallow cells: deep cells gain ranks "
+                                "from 12 to 200 epochs.", f"{SHU}, abstract (spec 7.3.5)", ("04",), +1),
+    "short-budget-width": Claim("A short training budget favours wide cells: wide cells lose ranks "
+                                "from 12 to 200 epochs.", f"{SHU}, abstract (spec 7.3.5)", ("04",), -1),
+    "landscape-smooth": Claim("Wider cells have flatter loss surfaces around their minimum.",
+                              f"{SHU}, Fig. 17 (spec 7.4)", ("05",), -1),
+    "gradient-variance": Claim("Wider cells have smaller gradient variance.",
+                               f"{SHU}, Fig. 22 (spec 7.4)", ("05",), -1),
+    "weight-sharpness": Claim("Wider cells have a smaller largest Hessian eigenvalue in the weights.",
+                              f"{SHU}, abstract; course extension (spec 10.18)", ("05",), -1),
+    "skip-growth": Claim("Skip connections gain weight during a DARTS search.",
+                         f"{PT}, section 3.2 and Fig. 3 (spec 5.3, 10.7)", ("02", "06"), +1),
+    "alpha-misjudges": Claim("The largest alpha is often not the strongest operation.",
+                             f"{PT}, section 3.1 (spec 5.3, 10.11)", ("06",), +1),
+    "pt-beats-magnitude": Claim("Perturbation selection (PT) finds better cells than alpha's magnitude "
+                                "on the same DARTS supernet.", f"{PT}, Table 4 (spec 5.4, 10.8)", ("06",), +1),
+    "fixed-alpha-pt": Claim("Fixed-alpha + PT finds cells at least as good as DARTS + PT.",
+                            f"{PT}, Table 4 (spec 5.4, 10.8)", ("06",), +1),
+    "pt-narrower": Claim("PT's DARTS-space cells are narrower than magnitude's.",
+                         f"{PT}, Table 2 cells (spec 5.4)", ("06",), -1),
+    "edge-shuffle": Claim("Swapping edges costs a supernet far less than swapping layers costs a plain CNN.",
+                          f"{PT}, Table 1 (spec 5.3, 10.10)", ("06",), +1),
+    "neighbourhood-predicts": Claim("A cell's neighbourhood predicts its final accuracy better than the cell "
+                                    "itself.", f"{NANAS}, abstract (spec 6.1, 6.3)", ("07",), +1),
+    "na-rs": Claim("Neighbourhood-aware random search beats random search.",
+                   f"{NANAS}, abstract (spec 6.3, 10.14)", ("07",), +1),
+    "na-darts": Claim("NA-DARTS finds better cells than DARTS.",
+                      f"{NANAS}, abstract (spec 6.1, 6.3)", ("07",), +1),
+    "lambda-grows": Claim("The largest eigenvalue of the alpha Hessian grows during a DARTS search.",
+                          f"{RDARTS}, section 4 (spec 9.2, 10.12)", ("07",), +1),
+    "darts-es": Claim("Stopping when lambda_max grows (DARTS-ES) returns a better cell than the final one.",
+                      f"{RDARTS}, section 4 (spec 9.2)", ("07",), +1),
+    "idarts-hypergradient": Claim("iDARTS's Neumann hypergradient (K = 2) is closer to the exact one than "
+                                  "DARTS's unrolled step.", "Zhang et al. (iDARTS), ICML 2021, section 3 "
+                                  "(spec 4.2)", ("03",), +1),
+    "idarts-collapse": Claim("iDARTS avoids DARTS's collapse to skip connections on NAS-Bench-201.",
+                             "Zhang et al. (iDARTS), ICML 2021, NB201 table (spec 4.5, 10.13)", ("03",), +1),
+}
+
+
+# ------ The verdict rule, written once ---------------------------------------------------------------
+
+def verdict(estimate: float | None, low: float | None, high: float | None, direction: int,
+            p: float | None = None) -> str:
+    """The verdict of one effect (see the module docstring).
+
+    ``estimate``: the effect, None when nothing was measured; ``low``, ``high``: its 95 % interval
+    (None or NaN when there is none, e.g. one seed); ``direction``: +1 or -1, the sign the claim
+    expects; ``p``: the two-sided p-value of the test, None when no test was made.
+    """
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be +1 or -1 (the sign the claim expects), got {direction!r}")
+    if estimate is None:
+        return UNTESTABLE
+    if not estimate * direction > 0:
+        return NOT_HELD
+    bounded = low is not None and high is not None and not (math.isnan(low) or math.isnan(high))
+    excludes_zero = bounded and low * direction > 0 and high * direction > 0
+    return HELD if excludes_zero and (p is None or p < LEVEL) else IN_DIRECTION
+
+
+def _opposite_note(estimate, low, high, direction, p) -> str:
+    """For a claim that did not hold: is the opposite direction significant?"""
+    bounded = low is not None and high is not None and not (math.isnan(low) or math.isnan(high))
+    against = bounded and low * direction < 0 and high * direction < 0 and (p is None or p < LEVEL)
+    return "the opposite direction is significant" if against else "the opposite direction is not significant"
+
+
+def _stats():
+    """``nascourse.stats``, imported only to compute: reading the table (``load``, ``show``) needs json alone."""
+    from . import stats
+
+    return stats
+
+
+def _round(x):
+    """4 significant digits for floats (stable across CPUs); ints, strings and None unchanged."""
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if (x == 0 or math.isnan(x) or math.isinf(x)) else float(f"{x:.4g}")
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def _row(key: str, suffix: str | None, scale: dict, effect: str | None, estimate=None, low=None, high=None,
+         units: str = "", test: tuple[str, float] | None = None, note: str = "") -> dict:
+    """Assemble one row of the table; the verdict comes from :func:`verdict` alone."""
+    c = CLAIMS[key]
+    p = None if test is None else test[1]
+    v = verdict(estimate, low, high, c.direction, p)
+    if v == NOT_HELD:
+        note = f"{note}; {_opposite_note(estimate, low, high, c.direction, p)}" if note else \
+            _opposite_note(estimate, low, high, c.direction, p)
+    bad = lambda x: x is None or (isinstance(x, float) and math.isnan(x))  # noqa: E731
+    return {"id": key if suffix is None else f"{key}/{suffix}", "claim": c.claim, "source": c.source,
+            "lessons": list(c.lessons), "scale": {k: _round(v_) for k, v_ in scale.items()},
+            "effect": None if effect is None else {
+                "name": effect, "expected": "> 0" if c.direction > 0 else "< 0", "estimate": _round(estimate),
+                "low": None if bad(low) else _round(low), "high": None if bad(high) else _round(high),
+                "units": units},
+            "test": None if test is None else {"name": test[0], "p": _round(test[1])},
+            "verdict": v, "note": note}
+
+
+def _scale(recipe: str, images, epochs, n: int, units: str) -> dict:
+    return {"recipe": recipe, "images": images, "epochs": epochs, "n": n, "units": units}
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}"
+
+
+# ------ Reading the saved runs ------------------------------------------------------------------------
+
+def _read(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def _by_seed(folder: Path, method: str | None = None) -> dict[int, dict]:
+    """seed -> record of ``<method>-seed<S>.json`` (or ``seed<S>.json`` when method is None)."""
+    prefix = "seed" if method is None else f"{method}-seed"
+    out = {int(p.stem[len(prefix):]): _read(p) for p in folder.glob(f"{prefix}*.json")}
+    if not out:
+        raise FileNotFoundError(f"no {prefix}*.json in {folder}: the saved runs the evidence reads are missing")
+    return dict(sorted(out.items()))
+
+
+def _paired(a, b) -> tuple[float, float, float, tuple[str, float] | None]:
+    """Mean of a - b, its interval, and the exact sign-flip test (no interval or test for one pair)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2:
+        return float((a - b).mean()), None, None, None
+    t = _stats().paired_test(a, b)
+    return float(np.mean(a - b)), t.ci.low, t.ci.high, (f"paired {t.method}", t.p)
+
+
+# ------ Lesson 04: wide and shallow cells ----------------------------------------------------------
+
+def wide_converge(results_dir: Path) -> list[dict]:
+    """Spearman's rho of width with the test loss averaged over the 12 epochs (and both seeds)."""
+    folder = results_dir / "width-family"
+    runs = {int(p.name[4:]): {r["name"]: r for r in map(_read, sorted(p.glob("*.json")))}
+            for p in sorted(folder.glob("seed*"))}
+    names = sorted(runs[min(runs)])
+    width = np.array([runs[min(runs)][n]["width"] for n in names], dtype=float)
+    depth = np.array([runs[min(runs)][n]["depth"] for n in names], dtype=float)
+    losses = np.array([[[h["test_loss"] for h in runs[s][n]["history"]] for n in names] for s in runs])  # (S, cells, E)
+    area = losses.mean(axis=(0, 2))  # mean test loss over epochs and seeds: lower = faster
+    r = _stats().spearman(width, area, seed=0)
+    per_epoch = [bench_analysis.spearman(width, losses[s, :, e]) for s in range(len(runs))
+                 for e in range(losses.shape[2])]
+    rd = bench_analysis.spearman(depth, area)
+    cfg = runs[min(runs)][names[0]]["config"]
+    scale = _scale(f"DARTS evaluation network, C = {cfg['C']}, {cfg['layers']} cells, {cfg['image_size']} x "
+                   f"{cfg['image_size']}, batch {cfg['batch_size']}; DARTS_V2, its widest form, c1-c12 "
+                   f"({len(runs)} seeds)", cfg["train_images"], cfg["epochs"], len(names), "cells")
+    narrowest = [i for i, n in enumerate(names) if depth[i] == depth.max() and width[i] == width.min()]
+    rest = np.setdiff1d(np.arange(len(names)), narrowest)
+    note = (f"rho(width, test loss) < 0 at {sum(v < 0 for v in per_epoch)} of {len(per_epoch)} (epoch, seed) "
+            f"pairs; rho(depth, mean test loss) = {rd:+.3f}; without the {len(narrowest)} narrowest, deepest cells "
+            f"({', '.join(names[i] for i in narrowest)}) rho(width, mean test loss) = "
+            f"{bench_analysis.spearman(width[rest], area[rest]):+.3f}")
+    return [_row("wide-converge", None, scale, "Spearman rho(width, test loss averaged over epochs)",
+                 r.estimate, r.low, r.high, "rho", (f"Spearman, {r.method}", r.p), note)]
+
+
+@functools.lru_cache(maxsize=1)
+def _random_darts_shapes(n: int = 2000) -> np.ndarray:
+    """(n, 2) width and depth of the normal cells of uniform DARTS-space genotypes, seeds 0..n-1."""
+    return np.array([genotypes.genotype_width_depth(variants.sample_darts_genotype(s))["normal"] for s in range(n)],
+                    dtype=float)
+
+
+def searched_shapes(results_dir: Path) -> list[dict]:
+    """Widths and depths of the searched normal cells against uniform random cells (permutation tests)."""
+    rand = _random_darts_shapes()
+    rows = []
+    for suffix, folder, what in (("tiny", "method-cells-tiny", "tiny preset, C = 4, 5 cells, 16 x 16"),
+                                 ("larger", "method-cells", "C = 4, 5 cells, 16 x 16, 4x the tiny steps")):
+        runs = [_read(p) for p in sorted((results_dir / folder).glob("*-seed*.json"))]
+        shapes = np.array([(r["normal"]["width"], r["normal"]["depth"]) for r in runs], dtype=float)
+        methods = sorted({r["method"] for r in runs})
+        o = runs[0].get("overrides", {})
+        scale = _scale(f"seven weight-sharing searches ({', '.join(methods)}), {what}; against "
+                       f"{len(rand)} uniform random cells", o.get("search_images", 512), o.get("epochs", 3),
+                       len(runs), "searches")
+        for key, col, unit in (("searches-wide", 0, "c"), ("searches-shallow", 1, "edges")):
+            t = _stats().permutation_test(shapes[:, col], rand[:, col], n_perm=PERMUTATIONS)
+            est = float(shapes[:, col].mean() - rand[:, col].mean())
+            note = (f"searched {shapes[:, col].mean():.3f}, random {rand[:, col].mean():.3f}"
+                    + (f"; at least 3c wide: {100 * np.mean(shapes[:, 0] >= 3):.0f} % against "
+                       f"{100 * np.mean(rand[:, 0] >= 3):.0f} %" if col == 0 else ""))
+            rows.append(_row(key, suffix, scale, f"mean {'width' if col == 0 else 'depth'} of searched normal "
+                             f"cells minus random", est, t.ci.low, t.ci.high, unit,
+                             (f"two-sample {t.method}", t.p), note))
+    return rows
+
+
+def _within_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0):
+    """Size-weighted mean of Spearman's rho within groups (as ``bench_analysis.shape_correlations``),
+    a bootstrap interval resampling cells within each group, and a permutation p within groups."""
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+
+    def stat(xs, ys):
+        rhos, sizes = [], []
+        for m in members:
+            r = bench_analysis.spearman(xs[m], ys[m]) if len(m) >= 2 else float("nan")
+            if not math.isnan(r):
+                rhos.append(r)
+                sizes.append(len(m))
+        return float(np.dot(rhos, sizes) / np.sum(sizes))
+
+    rng = np.random.default_rng(seed)
+    estimate = stat(x, y)
+    boot, null = [], 0
+    for _ in range(DRAWS):
+        xs, ys = x.copy(), y.copy()
+        for m in members:
+            take = rng.choice(m, size=len(m))
+            xs[m], ys[m] = x[take], y[take]
+        boot.append(stat(xs, ys))
+    for _ in range(DRAWS):
+        ys = y.copy()
+        for m in members:
+            ys[m] = y[rng.permutation(m)]
+        null += abs(stat(x, ys)) >= abs(estimate)
+    return estimate, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)), (null + 1) / (DRAWS + 1)
+
+
+def short_budget(results_dir: Path) -> list[dict]:
+    """NAS-Bench-201: rho of depth and width with the rank gained from 12 to 200 epochs, within conv counts."""
+    s = bench_analysis.shapes()
+    c = s["connected"]
+    gain = bench_analysis.rank_change("cifar10")
+    scale = _scale("NAS-Bench-201 table: every connected cell's CIFAR-10 test accuracy after 12 and after 200 "
+                   "epochs; rho within equal numbers of convolutions", None, None, int(c.sum()), "cells")
+    corr = bench_analysis.shape_correlations(gain)
+    rows = []
+    for key, col in (("short-budget-depth", "depth"), ("short-budget-width", "width")):
+        est, low, high, p = _within_groups(s[col][c].astype(float), gain[c], s["convs"][c])
+        assert abs(est - getattr(corr, col)) < 1e-9  # the lesson's figure, bench_analysis.shape_correlations
+        at12 = getattr(bench_analysis.shape_correlations("cifar10_test12"), col)
+        at200 = getattr(bench_analysis.shape_correlations("cifar10"), col)
+        note = f"rho({col}, accuracy) {at12:+.3f} after 12 epochs, {at200:+.3f} after 200"
+        rows.append(_row(key, None, scale, f"Spearman rho({col}, ranks gained from 12 to 200 epochs)", est, low,
+                         high, "rho", (f"permutation within conv counts ({DRAWS})", p), note))
+    return rows
+
+
+# ------ Lesson 05: landscapes -----------------------------------------------------------------------
+
+def _rise(record: dict, step: float = 0.2) -> float:
+    """Mean rise of the loss at +-step along the filter-normalised direction (lesson 05's measure)."""
+    s = record["surface_1d"]
+    at = lambda a: s["loss"][min(range(len(s["xs"])), key=lambda i: abs(s["xs"][i] - a))]  # noqa: E731
+    return (at(-step) + at(step)) / 2 - at(0.0)
+
+
+def landscapes(results_dir: Path) -> list[dict]:
+    """Spearman's rho of width with the rise of the loss, gradient variance and lambda_max over 14 cells."""
+    records = [_read(p) for p in sorted((results_dir / "landscapes" / "seed0").glob("*.json"))]
+    shape = np.array([genotypes.genotype_width_depth(genotypes.as_genotype(r["genotype"]))["normal"]
+                      for r in records], dtype=float)
+    scale = _scale("networks of width-family seed 0 (C = 8, 5 cells, 16 x 16, 12 epochs), measured on 1000 "
+                   "test images (lambda_max: 500)", 5000, 12, len(records), "cells")
+    rows = []
+    for key, name, values in (
+            ("landscape-smooth", "rise of the test loss at +-0.2 (filter-normalised)", [_rise(r) for r in records]),
+            ("gradient-variance", "gradient variance (b = 100)", [r["gradient_variance"]["value"] for r in records]),
+            ("weight-sharpness", "lambda_max of the weight Hessian", [r["hessian"]["value"] for r in records])):
+        r = _stats().spearman(shape[:, 0], np.array(values), seed=0)
+        rd = bench_analysis.spearman(shape[:, 1], np.array(values))
+        rows.append(_row(key, None, scale, f"Spearman rho(width, {name})", r.estimate, r.low, r.high, "rho",
+                         (f"Spearman, {r.method}", r.p), f"one seed; rho(depth, same) = {rd:+.2f}"))
+    return rows
+
+
+# ------ Lessons 02 and 06: skip connections, alpha and selection ------------------------------------
+
+def _nb201_recipe(c: dict) -> str:
+    """'NAS-Bench-201 supernet, C = 8, N = 2, 16 x 16, alpha lr 0.003' from a config or settings dict."""
+    return f"NAS-Bench-201 supernet, C = {c['C']}, N = {c['N']}, {c['image_size']} x {c['image_size']}, " \
+           f"alpha lr {c['a_lr']:g}"
+
+
+def _p_skip(record: dict, at: int) -> float:
+    """Mean over edges of softmax(alpha)_skip after epoch ``at`` (0 = first, -1 = last)."""
+    alpha = np.array(record["history"][at]["alpha"][0])  # (6 edges, 5 operations)
+    return float(alpha[:, NB201_OPS.index("skip_connect")].mean())
+
+
+def skip_growth(results_dir: Path) -> list[dict]:
+    """Mean softmax(alpha)_skip after the last epoch minus after the first, first-order DARTS on NB201."""
+    rows = []
+    for suffix, runs in (("tiny", _by_seed(results_dir / "flatness-nb201-tiny", "darts1")),
+                         ("larger", _by_seed(results_dir / "flatness-nb201", "darts1")),
+                         ("40-epochs", {0: _read(results_dir / "selection-nb201-40ep" / "darts1-seed0" /
+                                                 "result.json")})):
+        first = [_p_skip(r, 0) for r in runs.values()]
+        last = [_p_skip(r, -1) for r in runs.values()]
+        est, low, high, test = _paired(last, first)
+        c = next(iter(runs.values()))["config"]
+        skips = [(r["history"][0]["skip_connect"], r["history"][-1]["skip_connect"]) for r in runs.values()]
+        scale = _scale(f"first-order DARTS, {_nb201_recipe(c)}", c["search_images"], c["epochs"], len(runs), "seeds")
+        collapsed = sum(b == len(NB201_EDGES) for _, b in skips)  # every edge skip_connect
+        note = ("skip edges of the argmax cell, first -> last epoch: " + ", ".join(f"{a} -> {b}" for a, b in skips)
+                + f"; final all-skip cells: {collapsed}")
+        rows.append(_row("skip-growth", suffix, scale, "mean softmax(alpha)_skip, last minus first epoch", est,
+                         low, high, "weight", test, note))
+    return rows
+
+
+def _selection_runs(results_dir: Path) -> list[tuple[str, dict[int, dict]]]:
+    return [(s, _by_seed(results_dir / f)) for s, f in (("tiny", "selection-nb201-tiny"),
+                                                        ("larger", "selection-nb201"),
+                                                        ("40-epochs", "selection-nb201-40ep"))]
+
+
+def _selection_scale(runs: dict[int, dict]) -> dict:
+    st = next(iter(runs.values()))["settings"]
+    return _scale(f"{_nb201_recipe(st)}; PT preset {st.get('pt_preset', 'colab')}; NB201 200-epoch accuracy",
+                  st["search_images"], st["epochs"], len(runs), "seeds")
+
+
+def alpha_misjudges(results_dir: Path) -> list[dict]:
+    """Share of PT's operation decisions in which the strongest operation is not alpha's largest."""
+    rows = []
+    sets = [(s, runs, [r["supernets"]["darts1"]["pt_decisions"] for r in runs.values()], len(NB201_OPS))
+            for s, runs in _selection_runs(results_dir)[:2]]
+    darts = _by_seed(results_dir / "selection-darts")
+    sets.append(("darts-space", darts, [r["pt_decisions"] for r in darts.values()], 7))
+    for suffix, runs, decisions, n_ops in sets:
+        ops = [[d for d in ds if d["kind"] == "operation"] for ds in decisions]
+        differ = [sum(d["choice"] != d["magnitude_choice"] for d in ds) for ds in ops]
+        shares = [k / len(ds) for k, ds in zip(differ, ops)]
+        ci = _stats().mean_ci(shares)
+        if suffix == "darts-space":
+            st = next(iter(runs.values()))["settings"]
+            scale = _scale(f"first-order DARTS, DARTS space, C = {st['C']}, {st['layers']} cells, "
+                           f"{st['image_size']} x {st['image_size']}, {st['tune_steps']} tuning steps between "
+                           f"decisions", st["search_images"], st["epochs"], len(runs), "seeds")
+        else:
+            scale = _selection_scale(runs)
+        note = (f"{sum(differ)} of {sum(map(len, ops))} decisions differ; unrelated rankings of {n_ops} "
+                f"operations would differ in {100 * (1 - 1 / n_ops):.0f} %")
+        rows.append(_row("alpha-misjudges", suffix, scale, "share of operation decisions where strength and alpha "
+                         "disagree", ci.estimate, ci.low, ci.high, "share", None, note))
+    return rows
+
+
+def selection(results_dir: Path) -> list[dict]:
+    """PT against magnitude on DARTS supernets, and fixed-alpha + PT against DARTS + PT, paired by seed."""
+    rows = []
+    for suffix, runs in _selection_runs(results_dir):
+        acc = {(s, rule): np.array([r["supernets"][s][rule]["cifar10"] for r in runs.values()])
+               for s in ("darts1", "fixed") for rule in ("magnitude", "pt")}
+        for key, a, b, what in (("pt-beats-magnitude", ("darts1", "pt"), ("darts1", "magnitude"),
+                                 "DARTS + PT minus DARTS magnitude"),
+                                ("fixed-alpha-pt", ("fixed", "pt"), ("darts1", "pt"),
+                                 "fixed-alpha + PT minus DARTS + PT")):
+            est, low, high, test = _paired(acc[a], acc[b])
+            note = (f"{' / '.join(_f(x) for x in acc[a])} against {' / '.join(_f(x) for x in acc[b])} % by seed; "
+                    f"better in {int(np.sum(acc[a] > acc[b]))} of {len(acc[a])}")
+            rows.append(_row(key, suffix, _selection_scale(runs), f"{what} (NB201 CIFAR-10 test accuracy)", est,
+                             low, high, "points", test, note))
+    return rows
+
+
+def _shapes_text(shapes: np.ndarray) -> str:
+    return ", ".join(f"{w:g}c/{d:g}" for w, d in shapes)
+
+
+def darts_space_selection(results_dir: Path) -> list[dict]:
+    """DARTS space: PT's normal-cell width against magnitude's, and the edge-shuffle test."""
+    runs = _by_seed(results_dir / "selection-darts")
+    st = next(iter(runs.values()))["settings"]
+    recipe = (f"first-order DARTS, DARTS space, C = {st['C']}, {st['layers']} cells, {st['image_size']} x "
+              f"{st['image_size']}")
+    pt = np.array([r["pt"]["normal"] for r in runs.values()], dtype=float)  # (seeds, [width, depth])
+    mag = np.array([r["magnitude"]["normal"] for r in runs.values()], dtype=float)
+    est, low, high, test = _paired(pt[:, 0], mag[:, 0])
+    rows = [_row("pt-narrower", None, _scale(recipe, st["search_images"], st["epochs"], len(runs), "seeds"),
+                 "PT normal-cell width minus magnitude's", est, low, high, "c", test,
+                 f"normal cells by seed (width/depth): magnitude {_shapes_text(mag)}; PT {_shapes_text(pt)}")]
+    drops = {k: np.concatenate([100 * (r["shuffle"][k]["base"] - np.array(r["shuffle"][k]["shuffled"]))
+                                for r in runs.values()]) for k in ("supernet", "plain")}
+    t = _stats().permutation_test(drops["plain"], drops["supernet"], n_perm=PERMUTATIONS)
+    scale = _scale(f"{recipe}, 2 edges swapped per cell, against a plain CNN of {st['plain_layers']} convolutions "
+                   f"(C = {st['plain_C']}), 2 layers swapped; {st['draws']} draws per seed, {len(runs)} seeds",
+                   st["search_images"], st["epochs"], len(drops["plain"]), "draws")
+    rows.append(_row("edge-shuffle", None, scale, "plain CNN's accuracy drop minus the supernet's",
+                     float(drops["plain"].mean() - drops["supernet"].mean()), t.ci.low, t.ci.high, "points",
+                     (f"two-sample {t.method}", t.p),
+                     f"supernet loses {drops['supernet'].mean():.2f} points, plain CNN {drops['plain'].mean():.2f}"))
+    return rows
+
+
+# ------ Lesson 07: neighbourhoods, NA-DARTS, sharpness in alpha --------------------------------------
+
+def _corr_difference(a: np.ndarray, b: np.ndarray, y: np.ndarray, seed: int = 0):
+    """rho(a, y) - rho(b, y), a paired bootstrap interval over cells, and its two-sided bootstrap p."""
+    rho = bench_analysis.spearman
+    rng = np.random.default_rng(seed)
+    est = rho(a, y) - rho(b, y)
+    boot = np.empty(DRAWS)
+    for i in range(DRAWS):
+        take = rng.integers(0, len(y), len(y))
+        boot[i] = rho(a[take], y[take]) - rho(b[take], y[take])
+    p = min(1.0, 2 * min(np.sum(boot <= 0) + 1, np.sum(boot >= 0) + 1) / (DRAWS + 1))
+    return est, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)), p
+
+
+def neighbourhood(results_dir: Path) -> list[dict]:
+    """NB201: does the 12-epoch neighbourhood mean rank cells by 200-epoch accuracy better than the cell?"""
+    t = bench.table()
+    own, final = t["cifar10_val12"], t["cifar10"]
+    score = flatness.neighbourhood_scores("cifar10_val12", "mean")
+    top = np.argsort(-own, kind="stable")[:500]
+    rows = []
+    for suffix, idx, what in (("all-cells", np.arange(bench.N_CELLS), "all 15625 cells"),
+                              ("top-500", top, "the 500 cells with the best own 12-epoch validation accuracy")):
+        est, low, high, p = _corr_difference(score[idx], own[idx], final[idx])
+        rho = bench_analysis.spearman
+        scale = _scale(f"NAS-Bench-201 table, {what}: 12-epoch validation accuracy of the cell and its 24 "
+                       f"one-operation neighbours, against 200-epoch test accuracy", None, None, len(idx), "cells")
+        note = (f"rho with 200-epoch accuracy: neighbourhood mean {rho(score[idx], final[idx]):.3f}, own "
+                f"{rho(own[idx], final[idx]):.3f}")
+        rows.append(_row("neighbourhood-predicts", suffix, scale, "rho(neighbourhood mean, 200-epoch) minus "
+                         "rho(own, 200-epoch)", est, low, high, "rho", (f"paired bootstrap over cells ({DRAWS})", p),
+                         note))
+    return rows
+
+
+def na_random_search(results_dir: Path, n: int = 10, seeds: int = 300) -> list[dict]:
+    """NA-RS against RS on NB201 with n samples, at the same samples and at the same benchmark queries."""
+    na = flatness.na_random_search(n, seeds=seeds)
+    queries = int(round(na.queries.mean()))
+    same_n, same_q = flatness.random_search(n, seeds=seeds), flatness.random_search(queries, seeds=seeds)
+    recipe = ("NAS-Bench-201 table: select by 12-epoch validation accuracy (NA-RS: mean over the cell and its 24 "
+              "neighbours), report 200-epoch test accuracy")
+    rows = []
+    t = _stats().permutation_test(na.test, same_q.test, n_perm=PERMUTATIONS)
+    rows.append(_row("na-rs", "same-queries", _scale(f"{recipe}; NA-RS n = {n} ({queries} queries) against RS "
+                                                     f"with {queries} samples", None, 12, seeds, "seeds"),
+                     "NA-RS minus RS accuracy", float(na.test.mean() - same_q.test.mean()), t.ci.low, t.ci.high,
+                     "points", (f"two-sample {t.method}", t.p),
+                     f"NA-RS {na.test.mean():.2f} +- {na.test.std():.2f} %, RS {same_q.test.mean():.2f} +- "
+                     f"{same_q.test.std():.2f} %"))
+    est, low, high, test = _paired(na.test, same_n.test)
+    rows.append(_row("na-rs", "same-samples", _scale(f"{recipe}; both n = {n} samples, the same draws per seed "
+                                                     f"(NA-RS reads {queries} cells, RS {n})", None, 12, seeds,
+                                                     "seeds"),
+                     "NA-RS minus RS accuracy", est, low, high, "points", test,
+                     f"NA-RS {na.test.mean():.2f} %, RS {same_n.test.mean():.2f} %; NA-RS reads {queries} cells, "
+                     f"RS {n}"))
+    return rows
+
+
+def _flatness_runs(results_dir: Path):
+    for suffix, folder in (("tiny", "flatness-nb201-tiny"), ("larger", "flatness-nb201")):
+        runs = {m: _by_seed(results_dir / folder, m) for m in ("darts1", "nadarts")}
+        c = next(iter(runs["darts1"].values()))["config"]
+        yield suffix, runs, c
+
+
+def flatness_searches(results_dir: Path) -> list[dict]:
+    """NA-DARTS against DARTS (final cells, paired by seed) and the growth of lambda_max in DARTS."""
+    rows = []
+    for suffix, runs, c in _flatness_runs(results_dir):
+        seeds = sorted(runs["darts1"])
+        final = {m: np.array([runs[m][s]["history"][-1]["bench_cifar10_200"] for s in seeds]) for m in runs}
+        scale = _scale(f"{_nb201_recipe(c)}; NB201 200-epoch accuracy of the final cell", c["search_images"],
+                       c["epochs"], len(seeds), "seeds")
+        est, low, high, test = _paired(final["nadarts"], final["darts1"])
+        rows.append(_row("na-darts", suffix, scale, "NA-DARTS minus DARTS final-cell accuracy", est, low, high,
+                         "points", test, f"better in {int(np.sum(final['nadarts'] > final['darts1']))} of "
+                                         f"{len(seeds)} seeds"))
+        eig = np.array([[e["alpha_eig"] for e in runs["darts1"][s]["history"]] for s in seeds])  # (seeds, epochs)
+        est, low, high, test = _paired(eig[:, -1], eig[:, 0])
+        rows.append(_row("lambda-grows", suffix, _scale(f"first-order DARTS, {_nb201_recipe(c)}; lambda_max on one "
+                                                        f"validation batch after every epoch", c["search_images"],
+                                                        c["epochs"], len(seeds), "seeds"),
+                         "lambda_max after the last epoch minus after the first", est, low, high, "eigenvalue", test,
+                         f"grew {np.min(eig[:, -1] / eig[:, 0]):.1f} to {np.max(eig[:, -1] / eig[:, 0]):.1f} "
+                         f"times; mean {eig[:, 0].mean():.3f} -> {eig[:, -1].mean():.3f}"))
+    return rows
+
+
+ES_RULES = {"published": dict(window=5, delta=4, start_epoch=10),  # RobustDARTS's, for 50 epochs
+            "scaled": dict(window=3, delta=2, start_epoch=2)}  # the same rule shrunk to a 12-epoch search
+
+
+def darts_es(results_dir: Path) -> list[dict]:
+    """DARTS-ES on the saved lambda_max trajectories (DARTS and NA-DARTS): as published, and scaled down.
+
+    Where the rule fires, the cell of the epoch it points to is compared with the final cell (paired by run;
+    a run where it never fires keeps its final cell)."""
+    rows = []
+    for suffix, runs, c in _flatness_runs(results_dir):
+        traj = [r["history"] for m in runs for r in runs[m].values()]
+        scale = _scale(f"{_nb201_recipe(c)}; DARTS and NA-DARTS runs", c["search_images"], c["epochs"], len(traj),
+                       "runs")
+        for rule, options in ES_RULES.items():
+            stops = [sharpness.darts_es([e["epoch"] for e in h], [e["alpha_eig"] for e in h], **options)
+                     for h in traj]
+            settings = (f"window {options['window']}, {options['delta']} evaluations apart, from epoch "
+                        f"{options['start_epoch']}")
+            if not any(stops):
+                rows.append(_row("darts-es", f"{rule}-{suffix}", scale, None,
+                                 note=f"{rule} ({settings}) the rule never fires in {c['epochs']} epochs: too few "
+                                      f"eigenvalues to compare two complete local averages"))
+                continue
+            chosen = [h[(h[-1]["epoch"] if s is None else s.epoch) - 1]["bench_cifar10_200"]
+                      for h, s in zip(traj, stops)]
+            final = [h[-1]["bench_cifar10_200"] for h in traj]
+            est, low, high, test = _paired(chosen, final)
+            fires = ", ".join("never" if s is None else f"after {s.fired}" for s in stops)
+            rows.append(_row("darts-es", f"{rule}-{suffix}", scale, f"early-stopped minus final cell accuracy "
+                             f"({rule} rule: {settings})", est, low, high, "points", test,
+                             f"fires {fires}; better in {int(np.sum(np.array(chosen) > np.array(final)))} of "
+                             f"{len(traj)} runs"))
+    return rows
+
+
+# ------ Lesson 03: hypergradients -------------------------------------------------------------------
+
+def _ridge_errors(seed: int, D: int = 8, n: int = 40) -> tuple[float, float]:
+    """Relative errors of DARTS's unrolled and iDARTS's Neumann (K = 2) hypergradients at the inner optimum
+    of a random ridge bilevel problem (lesson 03's kind), gamma = xi = 1 / lambda_max(H)."""
+    import torch
+
+    from .hypergrad import hypergradient
+
+    f64 = torch.float64
+    g = torch.Generator().manual_seed(seed)
+    scales = torch.logspace(0.25, -0.25, D, dtype=f64)
+    w_true = torch.randn(D, generator=g, dtype=f64)
+    X_tr, X_val = (torch.randn(n, D, generator=g, dtype=f64) * scales for _ in range(2))  # (n, D) each
+    y_tr = X_tr @ w_true + 0.5 * torch.randn(n, generator=g, dtype=f64)
+    y_val = X_val @ w_true + 0.5 * torch.randn(n, generator=g, dtype=f64)
+    alpha = (math.log(0.3) + 0.5 * torch.randn(D, generator=g, dtype=f64)).requires_grad_()  # e^alpha: ridge
+    H = X_tr.T @ X_tr / n + torch.diag(alpha.detach().exp())  # (D, D) = grad^2_ww L_train
+    w = torch.linalg.solve(H, X_tr.T @ y_tr / n).requires_grad_()  # w*(alpha)
+    g_w = X_val.T @ (X_val @ w.detach() - y_val) / n
+    exact = -(alpha.detach().exp() * w.detach()) * torch.linalg.solve(H, g_w)  # IFT, M = diag(e^alpha * w)
+    train = lambda: 0.5 * ((X_tr @ w - y_tr) ** 2).mean() + 0.5 * (alpha.exp() * w ** 2).sum()  # noqa: E731
+    val = lambda: 0.5 * ((X_val @ w - y_val) ** 2).mean()  # noqa: E731
+    gamma = 1.0 / float(torch.linalg.eigvalsh(H).max())
+    def err(method: str, **options) -> float:
+        estimate = hypergradient(train, val, [w], [alpha], method, lr=gamma, **options)[0]
+        return float((estimate - exact).norm() / exact.norm())
+
+    return err("unrolled"), err("neumann", K=2)
+
+
+def hypergradients(results_dir: Path, problems: int = 20) -> list[dict]:
+    """iDARTS's Neumann hypergradient against DARTS's unrolled one on random ridge problems, and the collapse."""
+    errors = np.array([_ridge_errors(seed) for seed in range(problems)])  # (problems, [unrolled, neumann])
+    est, low, high, test = _paired(errors[:, 0], errors[:, 1])
+    rows = [_row("idarts-hypergradient", None, _scale("ridge-regression bilevel problems (8 weights, 40 + 40 "
+                                                      "examples, float64) at the inner optimum; gamma = "
+                                                      "1/lambda_max", None, None, problems, "problems"),
+                 "relative error of unrolled minus Neumann (K = 2)", est, low, high, "relative error", test,
+                 f"unrolled {errors[:, 0].mean():.3f}, Neumann K = 2 {errors[:, 1].mean():.3f} (mean relative "
+                 f"error); away from the optimum both degrade (lesson 03)")]
+    finals = [r["history"][-1]["skip_connect"] for _, runs, _ in _flatness_runs(results_dir)
+              for r in runs["darts1"].values()]
+    rows.append(_row("idarts-collapse", None, _scale("first-order DARTS on NAS-Bench-201 at the course's recipes "
+                                                     "(flatness-nb201, -tiny)", None, None, len(finals), "seeds"),
+                     None, note=f"DARTS never collapsed here (final cells hold {min(finals)} to {max(finals)} skip "
+                                f"edges of 6), so there is no collapse for iDARTS to avoid; the saved iDARTS searches "
+                                f"are in the DARTS space, which has no ground truth"))
+    return rows
+
+
+# ------ The table -------------------------------------------------------------------------------------
+
+MEASUREMENTS = (wide_converge, searched_shapes, short_budget, landscapes, skip_growth, alpha_misjudges, selection,
+                darts_space_selection, hypergradients, neighbourhood, na_random_search, flatness_searches, darts_es)
+
+
+def default_results_dir() -> Path:
+    """The repository's ``lessons/results``: beside the package, or found upward from the working folder."""
+    for base in (Path(__file__).resolve().parents[1], *[Path.cwd(), *Path.cwd().parents]):
+        for candidate in (base / "lessons" / "results", base / "results"):
+            if (candidate / "width-family").is_dir():
+                return candidate
+    raise FileNotFoundError("lessons/results not found beside the package or above the working folder; "
+                            "pass results_dir= the folder of the saved runs")
+
+
+def compute(results_dir: str | Path | None = None) -> list[dict]:
+    """Every row of the evidence table, computed from the saved runs and the NAS-Bench-201 table.
+
+    ``results_dir``: the folder holding the saved runs (default: :func:`default_results_dir`).
+    Deterministic: the same files give the same rows, numbers rounded to 4 significant digits.
+    """
+    results_dir = Path(results_dir) if results_dir is not None else default_results_dir()
+    rows = [row for measure in MEASUREMENTS for row in measure(results_dir)]
+    ids = [r["id"] for r in rows]
+    if len(set(ids)) != len(ids):
+        raise RuntimeError(f"row ids must be unique, got {ids}")
+    return rows
+
+
+def evidence_path() -> Path:
+    """The committed ``evidence.json``: found from the repository root, from ``lessons/`` or beside the package."""
+    here = Path.cwd()
+    candidates = [base / EVIDENCE_PATH for base in (here, *here.parents)]
+    candidates += [here / "results" / "evidence" / "evidence.json", Path(__file__).resolve().parents[1] / EVIDENCE_PATH]
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise FileNotFoundError(f"{EVIDENCE_PATH} not found from {here}; make it with `{COMMAND}` "
+                            f"from the repository root")
+
+
+def load(path: str | Path | None = None) -> list[dict]:
+    """The rows of the committed evidence file (default: :func:`evidence_path`)."""
+    path = Path(path) if path is not None else evidence_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"no evidence file at {path}; make it with `{COMMAND}` from the repository root")
+    return json.loads(path.read_text())["rows"]
+
+
+def _num(x) -> str:
+    return str(x) if isinstance(x, int) else format(x, "g")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(rows: list[dict]) -> str:
+    """One markdown table of ``rows``: claim, source, lessons, scale, effect with its interval, test, verdict, note."""
+    lines = ["| claim | source | lessons | scale | effect [95 % interval] | test (p) | verdict | note |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        s = r["scale"]
+        scale = "; ".join([s["recipe"]] + [f"{_num(s[k])} {k}" for k in ("images", "epochs") if s[k] is not None]
+                          + [f"n = {_num(s['n'])} {s['units']}"])
+        e = r["effect"]
+        if e is None:
+            effect = "none measured"
+        else:
+            interval = "no interval" if e["low"] is None else f"[{_num(e['low'])}, {_num(e['high'])}]"
+            effect = f"{e['name']}: {_num(e['estimate'])} {interval} {e['units']} (expected {e['expected']})"
+        test = "none" if r["test"] is None else f"{r['test']['name']} (p = {_num(r['test']['p'])})"
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            f"**{r['id']}**: {r['claim']}", r["source"], ", ".join(r["lessons"]), scale, effect, test,
+            f"**{r['verdict']}**", r["note"])) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def show(lesson: str, path: str | Path | None = None) -> str:
+    """Display the rows that lesson ``lesson`` ("04") tests, read from the committed evidence file.
+
+    In a notebook the table is rendered (IPython Markdown); elsewhere it is printed. Returns the markdown.
+    """
+    lesson = f"{int(lesson):02d}" if str(lesson).isdigit() else str(lesson)
+    rows = [r for r in load(path) if lesson in r["lessons"]]
+    if not rows:
+        raise ValueError(f"no claim of the evidence table cites lesson {lesson!r}; lessons cited: "
+                         f"{sorted({x for r in load(path) for x in r['lessons']})}")
+    text = render_markdown(rows)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Markdown(text))
+    else:
+        print(text)
+    return text
