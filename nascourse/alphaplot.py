@@ -10,7 +10,9 @@ section 2.4); NAS-Bench-201 takes the argmax over all operations (Dong & Yang, I
 
 `alpha_heatmap` shows one cell's ``(num_edges, |O|)`` matrix; `alpha_over_epochs` one cell over a
 search (mean over edges, or one edge); `alpha_over_epochs_cells` the normal and the reduction cell
-of a DARTS search in one figure. ``plot`` re-exports them: ``plot.alpha_heatmap`` is the same
+of a DARTS search in one figure. Each operation's colour in every lesson (`OP_COLORS`, `op_color`)
+is defined here, below ``plot``, which draws cells with the same colours: ``plot`` imports this
+module, never the reverse. ``plot`` re-exports all of them: ``plot.alpha_heatmap`` is the same
 function. Used from lesson 02 on.
 """
 
@@ -25,6 +27,19 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 ALPHA_CMAP = "RdBu_r"  # diverging: blue below 1/|O|, white at it, red above
+
+# One colour per operation: parameter-free ones grey or light, convolutions strong.
+OP_COLORS = {
+    "none": "#d0d0d0", "skip_connect": "#8c8c8c", "max_pool_3x3": "#7fb3d5", "avg_pool_3x3": "#9fd27f",
+    "sep_conv_3x3": "#d62728", "sep_conv_5x5": "#ff7f0e", "sep_conv_7x7": "#8c564b",
+    "dil_conv_3x3": "#1f3fb4", "dil_conv_5x5": "#7b2cbf", "conv_7x1_1x7": "#e7298a",
+    "nor_conv_1x1": "#138d75", "nor_conv_3x3": "#a50f15",
+}
+
+
+def op_color(name: str) -> str:
+    """The fixed colour of operation ``name`` (black for a name outside ``ops.OPS``)."""
+    return OP_COLORS.get(name, "#000000")
 
 
 def _new_axes(ax, figsize):
@@ -148,7 +163,6 @@ def alpha_over_epochs(history_weights, ops: list[str], edge: int | None = None, 
     else:
         if not 0 <= edge < h.shape[1]:
             raise ValueError(f"edge {edge} is out of range: this cell has edges 0..{h.shape[1] - 1}")
-        from .plot import op_color  # plot imports this module: look it up when called
         colors = [op_color(o) for o in ops]
         if stack:
             ax.stackplot(x, h[:, edge, :].T, labels=ops, colors=colors)

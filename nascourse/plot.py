@@ -30,18 +30,12 @@ from matplotlib.ticker import MaxNLocator, MultipleLocator
 
 # the softmax(alpha) figures live in alphaplot.py; plot.alpha_heatmap etc. stay the names lessons use
 from .alphaplot import ALPHA_CMAP, alpha_heatmap, alpha_over_epochs, alpha_over_epochs_cells  # noqa: F401
-from .alphaplot import edge_labels_for  # noqa: F401
+# the operations' colours are alphaplot's too (its curves need them): plot.op_color is the same function
+from .alphaplot import OP_COLORS, edge_labels_for, op_color  # noqa: F401
 # convergence and landscape figures live in landscapeplot.py (lessons 04 and 05)
 from .landscapeplot import contour, curves_by_width, surface_lines, variance_surface  # noqa: F401
 from .ops import DARTS_OPS, EVAL_ONLY_OPS, NB201_OPS
 
-# One colour per operation: parameter-free ones grey or light, convolutions strong.
-OP_COLORS = {
-    "none": "#d0d0d0", "skip_connect": "#8c8c8c", "max_pool_3x3": "#7fb3d5", "avg_pool_3x3": "#9fd27f",
-    "sep_conv_3x3": "#d62728", "sep_conv_5x5": "#ff7f0e", "sep_conv_7x7": "#8c564b",
-    "dil_conv_3x3": "#1f3fb4", "dil_conv_5x5": "#7b2cbf", "conv_7x1_1x7": "#e7298a",
-    "nor_conv_1x1": "#138d75", "nor_conv_3x3": "#a50f15",
-}
 # Short edge labels in cell drawings; the legend gives the full names.
 OP_SHORT = {
     "none": "none", "skip_connect": "skip", "max_pool_3x3": "max", "avg_pool_3x3": "avg",
@@ -57,11 +51,6 @@ WIDTH_DEPTH_CAPTION = (
     "width: total width of the nodes that read an input ($c_{k-2}$ or $c_{k-1}$), in units of c, the channels\n"
     "of one node: a node reading two inputs adds c, a node reading one input and one node adds c/2.\n"
     "depth: number of edges on the longest path from an input to the output $c_k$ (Shu, Wang & Cai, ICLR 2020).")
-
-
-def op_color(name: str) -> str:
-    """The fixed colour of operation ``name`` (black for a name outside ``ops.OPS``)."""
-    return OP_COLORS.get(name, "#000000")
 
 
 def _new_axes(ax, figsize):

@@ -2,8 +2,10 @@
 and depth are explained in a caption, alpha colours are centred on 1/|O|, inputs are checked,
 figures are written atomically. Rendering uses the Agg backend (no display)."""
 
+import ast
 import colorsys
 import io
+import pathlib
 
 import matplotlib
 
@@ -49,6 +51,41 @@ def test_every_op_has_a_colour_and_a_short_name():
             assert saturation < 0.1 or lightness > 0.6, name
         else:  # convolutions: strong
             assert lightness < 0.6 and saturation > 0.25, name
+
+
+def library_imports(folder) -> dict:
+    """module -> the library's modules it imports anywhere in its source (lazy imports in functions too)."""
+    graph = {}
+    for path in pathlib.Path(folder).glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:  # from .x import y; from . import x
+                names |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+        graph[path.stem] = names
+    return graph
+
+
+def import_circles(graph: dict) -> list:
+    """Every circle of imports, each as the list of modules along it (start repeated at the end)."""
+    circles = []
+    for start in sorted(graph):
+        paths = [[start]]
+        while paths:
+            path = paths.pop()
+            for name in sorted(graph.get(path[-1], ())):
+                if name == start:
+                    circles.append(path + [start])
+                elif name not in path and name > start:  # each circle once, from its smallest module
+                    paths.append(path + [name])
+    return circles
+
+
+def test_no_module_imports_another_in_a_circle():
+    graph = library_imports(pathlib.Path(plot.__file__).parent)
+    assert "alphaplot" in graph["plot"] and "landscapeplot" in graph["plot"]  # plot re-exports the others
+    assert import_circles(graph) == []  # DESIGN: a module imports only from the layers below it
+    assert import_circles({"plot": {"alphaplot", "ops"}, "alphaplot": {"nb201", "plot"}, "nb201": set()}) == \
+        [["alphaplot", "plot", "alphaplot"]]  # the check finds the circle op_color once made
 
 
 def test_layout_places_darts_v2_normal_nodes_by_depth():
