@@ -182,6 +182,18 @@ def test_interrupted_selection_resumed_equals_an_uninterrupted_one(tmp_path, mon
                               out=out, resume=True, progress=False)
 
 
+def test_pt_settings_are_darts_pts_in_both_spaces():
+    """darts-pt's nasbench201/train_search.py and sota/cnn both default to weight decay 3e-4, momentum 0.9,
+    clip 5; the projection tunes at lr 0.025 / 10 with an interval of 5 epochs."""
+    for space in ("nb201", "darts"):
+        c = S.make_pt_config(space)
+        assert (c.w_weight_decay, c.w_momentum, c.grad_clip, c.w_lr, c.proj_intv) == (3e-4, 0.9, 5.0, 0.0025, 5)
+        assert S.make_pt_config(space, "tiny").w_weight_decay == 3e-4
+    assert S.make_pt_config("nb201", "tiny", w_weight_decay=5e-4).w_weight_decay == 5e-4  # the saved runs' value
+    with pytest.raises(ValueError, match="space must be 'darts' or 'nb201'"):
+        S.make_pt_config("nb-201")
+
+
 def test_bad_selection_inputs_get_clear_errors():
     supernet, train, val = _setup("nb201")
     with pytest.raises(ValueError, match="proj_intv must be"):
@@ -301,3 +313,40 @@ def test_fit_plain_lowers_the_loss_of_a_learnable_task_and_refuses_no_epochs():
     assert len(losses) == 8 and losses[-1] < 0.7 * losses[0]  # 0.73 -> 0.43
     with pytest.raises(ValueError, match="epochs must be"):
         SH.fit_plain(model, loader, epochs=0)
+
+
+def test_residual_control_with_silent_blocks_is_unchanged_by_any_swap():
+    """With every block's BN scale and shift at 0 each block adds nothing: h = ReLU(h + 0) = h (h >= 0 after
+    the stem's ReLU), so swapping two blocks cannot change a prediction; the plain CNN with the same silent
+    layers outputs zeros after its first layer instead."""
+    torch.manual_seed(0)
+    model = SH.ResidualCNN(C=4, layers=4)
+    for layer in model.layers:
+        torch.nn.init.zeros_(layer[1].weight)
+        torch.nn.init.zeros_(layer[1].bias)
+    batches = [(x, torch.zeros(len(x), dtype=torch.long)) for x, _ in _batches(32)]
+    out = SH.shuffle_robustness(model, batches, draws=3, seed=0)
+    assert out["shuffled"] == [out["base"]] * 3 and out["std"] == 0.0
+    x = batches[0][0]
+    logits, aux = model(x)
+    assert logits.shape == (16, 10) and aux is None
+    logits.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_residual_control_trains_and_its_shuffle_sd_is_the_sample_sd():
+    import statistics
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(64, 3, 8, 8, generator=g)
+    x[32:] += 1.0
+    y = torch.cat([torch.zeros(32), torch.ones(32)]).long()
+    loader = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16)]
+    model = SH.ResidualCNN(C=4, layers=3, num_classes=2)
+    losses = SH.fit_plain(model, loader, epochs=6, lr=0.05)
+    assert losses[-1] < losses[0]
+    out = SH.shuffle_robustness(model, loader, draws=4, seed=1)
+    assert abs(out["std"] - statistics.stdev(out["shuffled"])) < 1e-12  # ddof = 1
+    assert all(len(s) == 1 and 0 <= s[0][0] < s[0][1] < 3 for s in out["swaps"])
+    with pytest.raises(ValueError, match="layers must be a positive int"):
+        SH.ResidualCNN(layers=0)
