@@ -59,9 +59,28 @@ def test_operation_strength_correct_passes(capsys):
     assert "correct" in capsys.readouterr().out
 
 
+def test_operation_strength_accepts_discretisation_accuracies_and_names_them(capsys):
+    """DARTS-PT defines operation strength as the accuracy of the supernet discretised to the operation:
+    returning those (one-hot edge, no fine-tuning) is a correct answer to 'how strong is each operation'."""
+    assert exercises.check_operation_strength(strength_kept_only) is True
+    out = capsys.readouterr().out
+    assert "correct" in out and "discretisation accuracies" in out and "lower is stronger" in out
+
+
+def test_operation_strength_without_a_note_for_the_removal_answer(capsys):
+    assert exercises.check_operation_strength(strength_right) is True
+    assert "note" not in capsys.readouterr().out
+
+
+def test_discretisation_is_not_accepted_for_a_copy_of_the_wrong_edge(capsys):
+    def discretise_edge_zero(accuracy, weights, edge):
+        return strength_kept_only(accuracy, weights, 0 if edge != 0 else 1)
+    assert exercises.check_operation_strength(discretise_edge_zero) is False
+    assert "expected" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("fn, words", [
     (strength_renormalised, "renormalised"),
-    (strength_kept_only, "kept only operation o"),
     (strength_whole_edge, "whole edge removed"),
     (strength_drop, "you returned the drop"),
     (strength_in_place, "in place"),
