@@ -30,6 +30,7 @@ does that cost? Each module is one idea; data flows through them in this order::
     select          architecture selection: magnitude, DARTS-PT's operation and edge strength
     shuffle         why alpha misleads: a supernet survives swapped edges, a plain CNN does not
     runs            run folders that never lose work: atomic writes, safe checkpoints
+    folders         one writer per folder (a lock), and disk errors said in one line
     stats           how sure a comparison over a few seeds is: mean_ci, paired_test, spearman, kendall
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
@@ -76,8 +77,8 @@ _NAMES = {
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis",
             "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
             "search", "select",
-            "shuffle", "runs", "stats", "network", "train", "landscape", "plot", "alphaplot", "landscapeplot",
-            "widgets", "stepcheck", "evidence", "cli")
+            "shuffle", "runs", "folders", "stats", "network", "train", "landscape", "plot", "alphaplot",
+            "landscapeplot", "widgets", "stepcheck", "evidence", "cli")
 
 __all__ = ["__version__", *_NAMES]
 

@@ -28,7 +28,9 @@ writes ``result.json`` (every decision) and ``cell.png``, and on NAS-Bench-201 p
 benchmark accuracy of the selection and of the magnitude rule's cell.
 
 A DIR that already holds a run is refused unless ``--resume`` continues it or ``--overwrite``
-replaces it. Ctrl-C writes a checkpoint and prints how to resume: a search stops after the current
+replaces it; a DIR that another process is writing, or that cannot be created or written (no
+permission, read-only, a file on the way, a name too long), is refused at once, in one line that
+names the path and the fix. One process writes a DIR at a time (``folders.py``). Ctrl-C writes a checkpoint and prints how to resume: a search stops after the current
 step, a training at the end of the current epoch. Lesson 00 runs the same search from Python.
 
 Nothing heavy is imported before the arguments are parsed: ``--help`` and ``--version`` answer at
@@ -168,6 +170,7 @@ def run_search(args: argparse.Namespace) -> int:
     from .config import get_preset
     from .history import make_config
     from .ops import DARTS_OPS, NB201_OPS
+    from .runs import RunFolderError, prepare_folder
     from .search import SearchInterrupted, search
 
     if args.epochs is not None and args.epochs < 1:
@@ -188,45 +191,51 @@ def run_search(args: argparse.Namespace) -> int:
     out = args.out or os.path.join("runs", f"{args.space}-{args.method}-{preset.name}-seed{args.seed}")
     print(f"{args.method} search on the {args.space} space, preset {preset.name}, {config.epochs} epochs, "
           f"seed {args.seed} -> {out}")
-    start = time.perf_counter()
-    try:
-        result = search(config, seed=args.seed, device=args.device, out=out, resume=args.resume,
-                        overwrite=args.overwrite, progress=not args.quiet, fast=args.fast)
-    except SearchInterrupted as stopped:
-        print(f"\n{cli_words(str(stopped).split(';')[0])}; checkpoint written to {out}. Continue with:\n  "
-              f"{_command(args, preset.name, out, resume=True)}", file=sys.stderr)
-        return 130
-    last = result.history[-1]
-    if result.early_stop is not None:
-        stop = result.early_stop
-        print(f"DARTS-ES stopped the search after epoch {stop['fired']}: the local average of λ_max grew "
-              f"{stop['ratio']:.2f}x since epoch {stop['epoch']}, whose genotype is returned")
-        last = result.history[stop["epoch"] - 1]
-    print(f"finished in {time.perf_counter() - start:.1f} s; validation accuracy of the supernet "
-          f"{100 * last['val_acc']:.1f}%")
-    print(f"genotype: {result.genotype_str}")
-    title = f"{args.method} (seed {args.seed}, epoch {last['epoch']})"
-    if args.space == "darts":
-        print(f"normal cell: width {last['width']:g}c, depth {last['depth']} (width: how much of the nodes reads "
-              "the cell's inputs, in units of c; depth: edges on the longest path)")
-        fig = plot.draw_genotype(result.genotype, title=title)
-        ops, cells = DARTS_OPS, ("normal", "reduction")
-    else:
-        print(f"skip connections: {last['skip_connect']} of 6 edges")
-        best, skips = bench.best("cifar10"), bench.lookup(["skip_connect"] * 6)
-        print(f"NAS-Bench-201's measured CIFAR-10 test accuracy of this cell: {last['bench_cifar10_200']:.2f}% "
-              f"after 200 epochs of training, {last['bench_cifar10_12']:.2f}% after 12 (the best of the "
-              f"{bench.N_CELLS:,} cells: {best.cifar10:.2f}%; all skip connections: {skips.cifar10:.2f}%)")
-        fig = plot.draw_nb201_cell(result.genotype, title=title).figure
-        ops, cells = NB201_OPS, ("",)  # one cell: no panel title
-    plot.save_figure(fig, os.path.join(out, "cell.png"))
-    alphas = [[h["alpha"][i] for h in result.history] for i in range(len(cells))]  # per cell: epochs of (E, |O|)
-    what = "the controller's edge frequencies" if args.method == "enas" else "softmax(α)"
-    fig = plot.alpha_over_epochs_cells(alphas, ops, cell_names=cells, title=f"{what} over the epochs, "
-                                       f"mean over edges ({args.method}, seed {args.seed})")
-    plot.save_figure(fig, os.path.join(out, "alpha.png"))
-    print(f"wrote {os.path.join(out, 'result.json')}, supernet.pt, checkpoint.pt, cell.png and alpha.png")
-    return 0
+    # one writer at a time, from these checks to the last picture; refused here, before any work
+    with prepare_folder(out, resume=args.resume, overwrite=args.overwrite, what="search"):
+        start = time.perf_counter()
+        try:
+            result = search(config, seed=args.seed, device=args.device, out=out, resume=args.resume,
+                            overwrite=args.overwrite, progress=not args.quiet, fast=args.fast)
+        except SearchInterrupted as stopped:
+            print(f"\n{cli_words(str(stopped).split(';')[0])}; checkpoint written to {out}. Continue with:\n  "
+                  f"{_command(args, preset.name, out, resume=True)}", file=sys.stderr)
+            return 130
+        except RunFolderError as e:  # a checkpoint the disk refused: the command that resumes the last one
+            if getattr(e, "resumable", False):
+                raise RunFolderError(f"{e}: {_command(args, preset.name, out, resume=True)}") from None
+            raise
+        last = result.history[-1]
+        if result.early_stop is not None:
+            stop = result.early_stop
+            print(f"DARTS-ES stopped the search after epoch {stop['fired']}: the local average of λ_max grew "
+                  f"{stop['ratio']:.2f}x since epoch {stop['epoch']}, whose genotype is returned")
+            last = result.history[stop["epoch"] - 1]
+        print(f"finished in {time.perf_counter() - start:.1f} s; validation accuracy of the supernet "
+              f"{100 * last['val_acc']:.1f}%")
+        print(f"genotype: {result.genotype_str}")
+        title = f"{args.method} (seed {args.seed}, epoch {last['epoch']})"
+        if args.space == "darts":
+            print(f"normal cell: width {last['width']:g}c, depth {last['depth']} (width: how much of the nodes "
+                  "reads the cell's inputs, in units of c; depth: edges on the longest path)")
+            fig = plot.draw_genotype(result.genotype, title=title)
+            ops, cells = DARTS_OPS, ("normal", "reduction")
+        else:
+            print(f"skip connections: {last['skip_connect']} of 6 edges")
+            best, skips = bench.best("cifar10"), bench.lookup(["skip_connect"] * 6)
+            print(f"NAS-Bench-201's measured CIFAR-10 test accuracy of this cell: "
+                  f"{last['bench_cifar10_200']:.2f}% after 200 epochs of training, {last['bench_cifar10_12']:.2f}% after 12 (the best of the "
+                  f"{bench.N_CELLS:,} cells: {best.cifar10:.2f}%; all skip connections: {skips.cifar10:.2f}%)")
+            fig = plot.draw_nb201_cell(result.genotype, title=title).figure
+            ops, cells = NB201_OPS, ("",)  # one cell: no panel title
+        plot.save_figure(fig, os.path.join(out, "cell.png"))
+        alphas = [[h["alpha"][i] for h in result.history] for i in range(len(cells))]  # per cell: epochs, (E, |O|)
+        what = "the controller's edge frequencies" if args.method == "enas" else "softmax(α)"
+        fig = plot.alpha_over_epochs_cells(alphas, ops, cell_names=cells, title=f"{what} over the epochs, "
+                                           f"mean over edges ({args.method}, seed {args.seed})")
+        plot.save_figure(fig, os.path.join(out, "alpha.png"))
+        print(f"wrote {os.path.join(out, 'result.json')}, supernet.pt, checkpoint.pt, cell.png and alpha.png")
+        return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -240,6 +249,7 @@ def run_train(args: argparse.Namespace) -> int:
     from . import plot
     from .config import get_preset
     from .history import SearchResult
+    from .runs import prepare_folder
     from .train import TrainingInterrupted, build_network, make_train_config, train
 
     if args.epochs is not None and args.epochs < 1:
@@ -266,24 +276,26 @@ def run_train(args: argparse.Namespace) -> int:
     out = args.out or os.path.join("runs", f"train-{space}-{name}-{preset.name}-seed{args.seed}")
     print(f"training {cell if args.cell else 'the cell ' + _short(cell)} on the {space} space, preset "
           f"{preset.name}, {config.epochs} epochs, seed {args.seed} -> {out}")
-    start = time.perf_counter()
-    try:
-        result = train(network, config, seed=args.seed, device=args.device, out=out, resume=args.resume,
-                       overwrite=args.overwrite, progress=not args.quiet)
-    except TrainingInterrupted as stopped:
-        print(f"\n{cli_words(str(stopped).split(';')[0])}; checkpoint written to {out}. Continue with the same "
-              "command and --resume", file=sys.stderr)
-        return 130
-    last = result.history[-1]
-    print(f"finished in {time.perf_counter() - start:.1f} s; test accuracy {100 * last['test_acc']:.2f}% "
-          f"(train accuracy {100 * last['train_acc']:.2f}%) after {last['epoch']} epochs")
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
-    curves = {k: result.series(k) for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
-    plot.curves(curves, ["train_loss", "test_loss"], ax=ax_loss, ylabel="cross-entropy", title="loss")
-    plot.curves(curves, ["train_acc", "test_acc"], ax=ax_acc, ylabel="accuracy", title="accuracy")
-    plot.save_figure(fig, os.path.join(out, "curves.png"))
-    print(f"wrote {os.path.join(out, 'result.json')}, checkpoint.pt and curves.png")
-    return 0
+    # one writer at a time, from these checks to the last picture; refused here, before any work
+    with prepare_folder(out, resume=args.resume, overwrite=args.overwrite, what="training"):
+        start = time.perf_counter()
+        try:
+            result = train(network, config, seed=args.seed, device=args.device, out=out, resume=args.resume,
+                           overwrite=args.overwrite, progress=not args.quiet)
+        except TrainingInterrupted as stopped:
+            print(f"\n{cli_words(str(stopped).split(';')[0])}; checkpoint written to {out}. Continue with the "
+                  "same command and --resume", file=sys.stderr)
+            return 130
+        last = result.history[-1]
+        print(f"finished in {time.perf_counter() - start:.1f} s; test accuracy {100 * last['test_acc']:.2f}% "
+              f"(train accuracy {100 * last['train_acc']:.2f}%) after {last['epoch']} epochs")
+        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+        curves = {k: result.series(k) for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
+        plot.curves(curves, ["train_loss", "test_loss"], ax=ax_loss, ylabel="cross-entropy", title="loss")
+        plot.curves(curves, ["train_acc", "test_acc"], ax=ax_acc, ylabel="accuracy", title="accuracy")
+        plot.save_figure(fig, os.path.join(out, "curves.png"))
+        print(f"wrote {os.path.join(out, 'result.json')}, checkpoint.pt and curves.png")
+        return 0
 
 
 def run_select(args: argparse.Namespace) -> int:
@@ -316,36 +328,38 @@ def run_select(args: argparse.Namespace) -> int:
     magnitude = select.magnitude(supernet)
     magnitude = magnitude if isinstance(magnitude, str) else genotype_to_str(magnitude)
     out = args.out or os.path.join(args.from_run, f"select-{args.method}-seed{args.seed}")
-    start = time.perf_counter()
-    if args.method == "magnitude":
-        prepare_folder(out, resume=False, overwrite=args.overwrite, what="selection")
-        genotype = magnitude
-        text = json.dumps({"method": "magnitude", "space": space, "genotype": genotype}, indent=1).encode()
-        atomic_write(os.path.join(out, "result.json"), lambda f: f.write(text))
-    else:
-        preset = get_preset(args.preset, device)
-        config = select.make_pt_config(space, preset.name)
-        c = found.config
-        train_loader, val_loader = search_split(data_mod.load_dataset("cifar10"), c.batch_size, c.image_size,
-                                                c.search_images, device, found.seed)
-        print(f"perturbation-based selection (DARTS-PT) of the supernet in {args.from_run}, preset {preset.name}, "
-              f"seed {args.seed} -> {out}")
-        genotype = select.perturbation_select(supernet, config, train_loader, val_loader, seed=args.seed, out=out,
-                                              resume=args.resume, overwrite=args.overwrite,
-                                              progress=not args.quiet).genotype
-    print(f"finished in {time.perf_counter() - start:.1f} s; {args.method} selection: {genotype}")
-    if space == "nb201":
-        for label, cell in (("this selection", genotype), ("magnitude (argmax of alpha)", magnitude)):
-            record = bench.lookup(cell)
-            print(f"NAS-Bench-201's CIFAR-10 test accuracy, {label}: {record.cifar10:.2f}% after 200 epochs, "
-                  f"{record.cifar10_test12:.2f}% after 12")
-        fig = plot.draw_nb201_cell(genotype, title=f"{args.method} selection").figure
-    else:
-        print(f"magnitude (argmax of alpha) would select: {magnitude}")
-        fig = plot.draw_genotype(genotype, title=f"{args.method} selection")
-    plot.save_figure(fig, os.path.join(out, "cell.png"))
-    print(f"wrote {os.path.join(out, 'result.json')} and cell.png")
-    return 0
+    # one writer at a time, from these checks to the last picture; refused here, before the data loads
+    with prepare_folder(out, resume=args.resume and args.method == "pt", overwrite=args.overwrite,
+                        what="selection"):
+        start = time.perf_counter()
+        if args.method == "magnitude":
+            genotype = magnitude
+            text = json.dumps({"method": "magnitude", "space": space, "genotype": genotype}, indent=1).encode()
+            atomic_write(os.path.join(out, "result.json"), lambda f: f.write(text))
+        else:
+            preset = get_preset(args.preset, device)
+            config = select.make_pt_config(space, preset.name)
+            c = found.config
+            train_loader, val_loader = search_split(data_mod.load_dataset("cifar10"), c.batch_size, c.image_size,
+                                                    c.search_images, device, found.seed)
+            print(f"perturbation-based selection (DARTS-PT) of the supernet in {args.from_run}, preset {preset.name}, "
+                  f"seed {args.seed} -> {out}")
+            genotype = select.perturbation_select(supernet, config, train_loader, val_loader, seed=args.seed, out=out,
+                                                  resume=args.resume, overwrite=args.overwrite,
+                                                  progress=not args.quiet).genotype
+        print(f"finished in {time.perf_counter() - start:.1f} s; {args.method} selection: {genotype}")
+        if space == "nb201":
+            for label, cell in (("this selection", genotype), ("magnitude (argmax of alpha)", magnitude)):
+                record = bench.lookup(cell)
+                print(f"NAS-Bench-201's CIFAR-10 test accuracy, {label}: {record.cifar10:.2f}% after 200 epochs, "
+                      f"{record.cifar10_test12:.2f}% after 12")
+            fig = plot.draw_nb201_cell(genotype, title=f"{args.method} selection").figure
+        else:
+            print(f"magnitude (argmax of alpha) would select: {magnitude}")
+            fig = plot.draw_genotype(genotype, title=f"{args.method} selection")
+        plot.save_figure(fig, os.path.join(out, "cell.png"))
+        print(f"wrote {os.path.join(out, 'result.json')} and cell.png")
+        return 0
 
 
 def _short(cell: str) -> str:
@@ -366,6 +380,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_select(args)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
         print(f"nascourse {args.command}: error: {cli_words(str(e))}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a disk error the library did not name: still one line, with the path and the fix
+        from .folders import disk_error
+
+        error = disk_error(e, e.filename or "a file", "write" if e.filename else "read or write")
+        print(f"nascourse {args.command}: error: {cli_words(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a second Ctrl-C, or one outside the search loop
         print(f"\nnascourse {args.command}: interrupted", file=sys.stderr)

@@ -4,7 +4,10 @@
 ``<name>.npz``; the official python archive; an image-folder copy (``cifar10-jpg.tar.xz``, how
 offline machines get CIFAR-10); else it downloads the official archive. Archives are read member
 by member straight from the tar stream, never extracted, and every file is written under a
-temporary name and then renamed, so a failed run leaves nothing half-written. Files get the
+temporary name and then renamed, so a failed run leaves nothing half-written; a folder that
+cannot be written (read-only, full, no permission) is refused in one line naming the fix. One
+process decodes into a data folder at a time (``folders.hold_folder`` on its ``.lock``): a
+second one says whom it waits for, waits, then reads the cache the first wrote. Files get the
 permissions the umask gives (usually 0644), so a shared cache on a class server is readable by all.
 The first load decodes the source once (about 20 s for CIFAR-10's 60,000 images): it says so on
 stderr and shows a progress bar (off with ``TQDM_DISABLE=1``); later loads read the cache.
@@ -35,7 +38,11 @@ import numpy as np
 import torch
 
 from .config import data_root, progress_disabled
+from .folders import disk_error, hold_folder, make_folder
 from .runs import atomic_write, current_umask
+
+# what to do when the data folder cannot be written
+_ELSEWHERE = "set NASCOURSE_DATA (or root=) to a folder this user can write"
 
 URLS = {
     "cifar10": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
@@ -130,7 +137,10 @@ def _temporary(folder: str, suffix: str):
     It has the permissions ``open`` would give (0666 less the umask), not mkstemp's 0600, so the
     file it becomes is readable by the others who share the data folder.
     """
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    except OSError as e:
+        raise disk_error(e, folder, "write in the data cache folder", _ELSEWHERE) from None
     os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     try:
@@ -262,9 +272,9 @@ def _read_cache(path: str, source: str | None = None) -> dict | None:
 
 def _write_cache(path: str, a: dict) -> None:
     """Save the arrays to ``path`` atomically (a temporary file, then rename), with the umask's permissions."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    make_folder(os.path.dirname(path), "data cache", _ELSEWHERE)
     atomic_write(path, lambda f: np.savez(f, version=_CACHE_VERSION, classes=np.array(a["classes"]),
-                                          source=np.array(a["source"]), **{k: a[k] for k in _ARRAYS}))
+                                          source=np.array(a["source"]), **{k: a[k] for k in _ARRAYS}), _ELSEWHERE)
 
 
 def _download(url: str, md5: str, path: str) -> None:
@@ -287,18 +297,31 @@ def _download(url: str, md5: str, path: str) -> None:
 def _load_cifar(name: str, root: str, download: bool) -> dict:
     """Arrays for ``name`` from the first source found in ``root`` (see the module docstring)."""
     cache = os.path.join(root, f"{name}.npz")
-    if (a := _read_cache(cache)) is not None:
+    if (a := _read_cache(cache)) is not None:  # readers never take the lock
         return a
     archive = os.path.join(root, os.path.basename(URLS[name]))
     copies = [os.path.join(root, f"{name}-jpg.tar.xz"), os.path.join(root, f"{name}-jpg")]
     what = name.upper().replace("CIFAR", "CIFAR-")
+    copy = next((c for c in copies if os.path.exists(c)), None)
+    if not download and copy is None and not os.path.isfile(archive):
+        return _load_cifar_from(name, root, download, cache, archive, None, what)  # refused: nothing is created
+    # one process decodes into a cache at a time; another waits for it, then reads what it wrote
+    with hold_folder(root, "data cache", wait=True, elsewhere=_ELSEWHERE) as lock:
+        if lock.waited and (a := _read_cache(cache)) is not None:
+            return a
+        return _load_cifar_from(name, root, download, cache, archive, copy, what)
+
+
+def _load_cifar_from(name: str, root: str, download: bool, cache: str, archive: str, copy: str | None,
+                     what: str) -> dict:
+    """Decode ``name`` from the archive, the image-folder ``copy`` or a download; write the cache."""
     if os.path.isfile(archive):
         if (digest := hashlib.md5(pathlib.Path(archive).read_bytes()).hexdigest()) != MD5[name]:
             raise RuntimeError(f"{archive} has md5 {digest}, expected {MD5[name]}: it is corrupt or "
                                "incomplete. Delete it; it will be downloaded again.")
         _announce(what, archive, cache)
         a = _read_official(archive, name)
-    elif copy := next((c for c in copies if os.path.exists(c)), None):
+    elif copy is not None:
         _announce(what, copy, cache)
         a = _read_image_folder(copy)
     else:
@@ -307,7 +330,6 @@ def _load_cifar(name: str, root: str, download: bool) -> dict:
         fix = f"Download {URLS[name]} into that folder, or set NASCOURSE_DATA to a folder that holds one of these."
         if not download:
             raise FileNotFoundError(f"{name} not found in {root}: looked for {looked}; download=False. {fix}")
-        os.makedirs(root, exist_ok=True)
         with _temporary(root, ".download") as tmp:
             try:
                 _download(URLS[name], MD5[name], tmp)
@@ -316,7 +338,10 @@ def _load_cifar(name: str, root: str, download: bool) -> dict:
                                         f"{URLS[name]} failed ({e}). {fix}") from e
             _announce(what, f"{URLS[name]} (downloaded to {archive})", cache)
             a = _read_official(tmp, name)  # parse before renaming: a bad archive never lands in root
-            os.replace(tmp, archive)
+            try:
+                os.replace(tmp, archive)
+            except OSError as e:
+                raise disk_error(e, archive, "write", _ELSEWHERE) from None
     _write_cache(cache, a)
     return a
 
@@ -337,8 +362,10 @@ def load_dataset(name: str = "cifar10", root: str | None = None, download: bool 
             name = name.removesuffix(suffix)
         cache = os.path.join(root, f"folder-{name}-{hashlib.sha1(path.encode()).hexdigest()[:8]}.npz")
         if (a := _read_cache(cache, source=f"image folder {path}")) is None:
-            _announce(f"the images of {name}", path, cache)
-            _write_cache(cache, a := _read_image_folder(path))
+            with hold_folder(root, "data cache", wait=True, elsewhere=_ELSEWHERE) as lock:
+                if not lock.waited or (a := _read_cache(cache, source=f"image folder {path}")) is None:
+                    _announce(f"the images of {name}", path, cache)
+                    _write_cache(cache, a := _read_image_folder(path))
     else:
         raise ValueError(f"unknown dataset {name!r}: use 'cifar10', 'cifar100', or the path of an image folder "
                          f"or {'/'.join(_ARCHIVES)} archive holding train/<class>/ and test/<class>/")

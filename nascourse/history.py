@@ -29,7 +29,9 @@ from .methods import (CONFIGS, METHODS, PAPER, SPACES, TINY, TINY_METHOD, DartsC
                       FixedConfig, GdasConfig, IDartsConfig, NadartsConfig, RswsConfig, SearchConfig, SnasConfig,
                       config_from_dict, make_config)
 from .nb201 import nb201_parse
-from .runs import CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, save_checkpoint_file, settings_diff
+from .folders import make_folder
+from .runs import (CHECKPOINT, RunFolderError, atomic_write, load_checkpoint_file, save_checkpoint_file, settings_diff,
+                   writing_checkpoint)
 from .supernet import build_supernet
 
 
@@ -77,7 +79,7 @@ class SearchResult:
 
     def save(self, folder: str) -> None:
         """Write ``result.json`` (and ``supernet.pt`` when a supernet is attached) atomically."""
-        os.makedirs(folder, exist_ok=True)
+        make_folder(folder, "search")
         atomic_write(os.path.join(folder, "result.json"), lambda f: f.write(json.dumps(self.to_dict(), indent=1).encode()))
         if self.supernet is not None:
             atomic_write(os.path.join(folder, "supernet.pt"), lambda f: torch.save(self.supernet.state_dict(), f))
@@ -151,12 +153,13 @@ def save_checkpoint(folder, result, supernet, w_opt, a_opt, train_loader, val_lo
     running sums of its statistics and the seconds spent; the loaders' states hold their positions.
     """
     result.supernet = supernet
-    result.save(folder)
     state = {"epochs_done": len(result.history), "config": dataclasses.asdict(result.config), "seed": result.seed,
              "supernet": supernet.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
              "train_loader": train_loader.state_dict(), "val_loader": val_loader.state_dict(),
              "sampler": sampler.get_state(), "partial": partial or {}}
-    save_checkpoint_file(os.path.join(folder, CHECKPOINT), state)
+    with writing_checkpoint(folder, "search"):  # a disk error says whether the last checkpoint still resumes
+        result.save(folder)
+        save_checkpoint_file(os.path.join(folder, CHECKPOINT), state)
 
 
 CHECKPOINT_KEYS = ("epochs_done", "config", "seed", "supernet", "w_opt", "a_opt", "train_loader", "val_loader",

@@ -18,6 +18,7 @@ output. Used from lesson 01 on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .alphaplot import ALPHA_CMAP, alpha_heatmap, alpha_over_epochs, alpha_over_
 # the operations' colours are alphaplot's too (its curves need them): plot.op_color is the same function
 from .alphaplot import OP_COLORS, edge_labels_for, op_color  # noqa: F401
 # convergence and landscape figures live in landscapeplot.py (lessons 04 and 05)
+from .folders import disk_error, make_folder
 from .landscapeplot import contour, curves_by_width, surface_lines, variance_surface  # noqa: F401
 from .ops import DARTS_OPS, EVAL_ONLY_OPS, NB201_OPS
 
@@ -369,12 +371,15 @@ def save_figure(fig: Figure, path, dpi: int = 150) -> Path:
     """Write ``fig`` as a PNG at ``path`` atomically (a temporary file, then rename), then close it."""
     if (path := Path(path)).suffix.lower() != ".png":
         raise ValueError(f"save_figure writes PNG: give a path ending in .png, not {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        make_folder(str(path.parent), "figure")
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
         os.replace(tmp, path)
+    except OSError as e:  # disk full, read-only, no permission: one line naming the file and the fix
+        raise disk_error(e, str(path), "write the figure") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         plt.close(fig)
     return path

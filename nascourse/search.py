@@ -225,95 +225,95 @@ def search(config: SearchConfig, *, seed: int = 0, device=None, dataset=None, ou
     if (resume or overwrite) and out is None:
         raise ValueError("resume=True and overwrite=True act on a run folder: pass out=FOLDER as well")
     device = get_device(device)
-    saved = None
-    if out is not None:  # before any work: a run folder is never overwritten or mixed unasked
-        prepare_folder(out, resume=resume, overwrite=overwrite)
-        if resume:
-            saved = read_checkpoint(out, config, seed)
-    seed_everything(seed)  # supernet initialisation below draws from torch's global generator
-    supernet = build_supernet(config).to(device)
-    dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
-    train_loader, val_loader = batches.search_split(dataset, config.batch_size, config.image_size,
-                                                     config.search_images, device, seed)
-    w_opt, a_opt = make_optimizers(supernet, config)
-    sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise, RSWS's paths, NA-DARTS's neighbours
-    result, partial = SearchResult(config=config, seed=seed, device=str(device)), {}
-    if saved is not None:
-        result, partial = restore_checkpoint(saved, out, config, supernet, w_opt, a_opt, train_loader, val_loader,
-                                             sampler)
-    forward = FastDartsForward(supernet) if fast else None
+    # one writer at a time: the folder is checked, created and locked before any work, and stays
+    # locked until the search returns (the lock goes with the process if it dies)
+    folder = prepare_folder(out, resume=resume, overwrite=overwrite) if out is not None else contextlib.nullcontext()
+    with folder:
+        saved = read_checkpoint(out, config, seed) if resume else None
+        seed_everything(seed)  # supernet initialisation below draws from torch's global generator
+        supernet = build_supernet(config).to(device)
+        dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
+        train_loader, val_loader = batches.search_split(dataset, config.batch_size, config.image_size,
+                                                         config.search_images, device, seed)
+        w_opt, a_opt = make_optimizers(supernet, config)
+        sampler = torch.Generator().manual_seed(seed + 1)  # GDAS's Gumbel noise, RSWS's paths, NA-DARTS's neighbours
+        result, partial = SearchResult(config=config, seed=seed, device=str(device)), {}
+        if saved is not None:
+            result, partial = restore_checkpoint(saved, out, config, supernet, w_opt, a_opt, train_loader, val_loader,
+                                                 sampler)
+        forward = FastDartsForward(supernet) if fast else None
 
-    hessian_batch = val_loader.plain_batches(1)[0] if config.hessian_every else None  # first val batch, plain
-    steps = len(train_loader)
-    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps + partial.get("step", 0),
-               desc=f"{config.method} on {config.space}", disable=progress_disabled(progress))
-    with StopAfterStep() as stop:
-        for epoch in range(len(result.history), config.epochs if result.early_stop is None else 0):
-            start = time.perf_counter() - partial.get("seconds", 0.0)
-            lr = cosine_lr(config, epoch)
-            for group in w_opt.param_groups:
-                group["lr"] = lr
-            tau = temperature(config, epoch)
-            supernet.train()
-            sums = EpochSums(device, partial.get("sums"))
-            arch_steps, first = partial.get("arch_steps", 0), partial.get("step", 0)
-            partial = {}
-            # after a mid-epoch resume, both loaders continue where they were; the alpha half may hold
-            # one batch fewer, and starts again when it runs out
-            val_batches = _cycle(val_loader)
-            for step, (x, y) in enumerate(train_loader, start=first):
-                val_batch = next(val_batches)
-                loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
-                                             sampler, forward)
-                sums.add(step, loss, acc, norm)
-                arch_steps += norm is not None
-                bar.update(1)
-                if stop.requested and step + 1 < steps:  # the epoch's last step goes on to its end
+        hessian_batch = val_loader.plain_batches(1)[0] if config.hessian_every else None  # first val batch, plain
+        steps = len(train_loader)
+        bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps + partial.get("step", 0),
+                   desc=f"{config.method} on {config.space}", disable=progress_disabled(progress))
+        with StopAfterStep() as stop:
+            for epoch in range(len(result.history), config.epochs if result.early_stop is None else 0):
+                start = time.perf_counter() - partial.get("seconds", 0.0)
+                lr = cosine_lr(config, epoch)
+                for group in w_opt.param_groups:
+                    group["lr"] = lr
+                tau = temperature(config, epoch)
+                supernet.train()
+                sums = EpochSums(device, partial.get("sums"))
+                arch_steps, first = partial.get("arch_steps", 0), partial.get("step", 0)
+                partial = {}
+                # after a mid-epoch resume, both loaders continue where they were; the alpha half may hold
+                # one batch fewer, and starts again when it runs out
+                val_batches = _cycle(val_loader)
+                for step, (x, y) in enumerate(train_loader, start=first):
+                    val_batch = next(val_batches)
+                    loss, acc, norm = train_step(supernet, w_opt, a_opt, (x, y), val_batch, config, lr, step, tau,
+                                                 sampler, forward)
+                    sums.add(step, loss, acc, norm)
+                    arch_steps += norm is not None
+                    bar.update(1)
+                    if stop.requested and step + 1 < steps:  # the epoch's last step goes on to its end
+                        bar.close()
+                        sums.check(epoch, config)  # a diverged epoch is never checkpointed
+                        _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch,
+                                     dict(step=step + 1, sums=sums.to_dict(), arch_steps=arch_steps,
+                                          seconds=time.perf_counter() - start), steps)
+                sums.check(epoch, config)  # the epoch's one look at the device: did any step diverge?
+                bar.set_postfix(loss=f"{float(sums.train_loss) / steps:.3f}", refresh=False)
+
+                controller = {}
+                if config.method == "enas":  # ENAS's second phase: the controller, on validation minibatches
+                    controller = train_controller(supernet, a_opt, val_batches, config, sampler)
+                path = genotype = weights = None
+                if config.method == "rsws":  # the best of sampled paths with the shared weights
+                    path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
+                elif config.method == "enas":  # the best of the controller's cells
+                    path, genotype, weights = enas_cell(supernet, val_loader, config, sampler)
+                val_loss, val_acc = evaluate(supernet, val_loader, path)
+                stats = {
+                    "train_loss": float(sums.train_loss) / steps,
+                    "train_acc": float(sums.train_acc) / steps,
+                    "val_loss": val_loss,
+                    "val_acc": val_acc,
+                    "hypergrad_norm": float(sums.hypergrad_norm) / max(1, arch_steps),
+                    "lr": lr,
+                    **controller,
+                }
+                record = epoch_record(supernet, epoch, stats, time.perf_counter() - start,
+                                      path if weights is None else weights, genotype)
+                if config.hessian_every:
+                    record.update(_sharpness(supernet, hessian_batch, config, epoch))
+                    record["seconds"] = round(time.perf_counter() - start, 3)
+                result.history.append(record)
+                if config.early_stop:
+                    result.early_stop = _early_stop(result.history, config)
+                if out is not None:
+                    save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
+                if result.early_stop is not None:
+                    break
+                if stop.requested and epoch + 1 < config.epochs:
                     bar.close()
-                    sums.check(epoch, config)  # a diverged epoch is never checkpointed
-                    _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch,
-                                 dict(step=step + 1, sums=sums.to_dict(), arch_steps=arch_steps,
-                                      seconds=time.perf_counter() - start), steps)
-            sums.check(epoch, config)  # the epoch's one look at the device: did any step diverge?
-            bar.set_postfix(loss=f"{float(sums.train_loss) / steps:.3f}", refresh=False)
-
-            controller = {}
-            if config.method == "enas":  # ENAS's second phase: the controller, on validation minibatches
-                controller = train_controller(supernet, a_opt, val_batches, config, sampler)
-            path = genotype = weights = None
-            if config.method == "rsws":  # the best of sampled paths with the shared weights
-                path, _ = rank_paths(supernet, val_loader, sampler, config.candidates, config.rank_batches)
-            elif config.method == "enas":  # the best of the controller's cells
-                path, genotype, weights = enas_cell(supernet, val_loader, config, sampler)
-            val_loss, val_acc = evaluate(supernet, val_loader, path)
-            stats = {
-                "train_loss": float(sums.train_loss) / steps,
-                "train_acc": float(sums.train_acc) / steps,
-                "val_loss": val_loss,
-                "val_acc": val_acc,
-                "hypergrad_norm": float(sums.hypergrad_norm) / max(1, arch_steps),
-                "lr": lr,
-                **controller,
-            }
-            record = epoch_record(supernet, epoch, stats, time.perf_counter() - start,
-                                  path if weights is None else weights, genotype)
-            if config.hessian_every:
-                record.update(_sharpness(supernet, hessian_batch, config, epoch))
-                record["seconds"] = round(time.perf_counter() - start, 3)
-            result.history.append(record)
-            if config.early_stop:
-                result.early_stop = _early_stop(result.history, config)
-            if out is not None:
-                save_checkpoint(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler)
-            if result.early_stop is not None:
-                break
-            if stop.requested and epoch + 1 < config.epochs:
-                bar.close()
-                _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch + 1,
-                             None, steps)
-    bar.close()
-    result.supernet = supernet
-    return result
+                    _interrupted(out, result, supernet, w_opt, a_opt, train_loader, val_loader, sampler, epoch + 1,
+                                 None, steps)
+        bar.close()
+        result.supernet = supernet
+        return result
 
 
 def _sharpness(supernet, batch, config: SearchConfig, epoch: int) -> dict:

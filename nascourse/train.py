@@ -37,6 +37,7 @@ ICLR 2020); ``nascourse train`` is the command line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -53,8 +54,9 @@ from . import data as data_mod
 from . import genotypes as G
 from .config import get_device, get_preset, progress_disabled, seed_everything
 from .network import DartsNetwork, NB201Network
+from .folders import make_folder
 from .runs import (CHECKPOINT, RunFolderError, StopAfterStep, atomic_write, load_checkpoint_file, prepare_folder,
-                   save_checkpoint_file, settings_diff)
+                   save_checkpoint_file, settings_diff, writing_checkpoint)
 
 __all__ = ["DartsTrainConfig", "NB201TrainConfig", "TrainConfig", "TrainResult", "TrainingInterrupted",
            "make_train_config", "build_network", "train", "training_loss", "cutout", "PUBLISHED_CELLS"]
@@ -234,7 +236,7 @@ class TrainResult:
 
     def save(self, folder: str) -> None:
         """Write ``result.json`` atomically (the weights are in the run's checkpoint)."""
-        os.makedirs(folder, exist_ok=True)
+        make_folder(folder, "training")
         text = json.dumps(self.to_dict(), indent=1).encode()
         atomic_write(os.path.join(folder, "result.json"), lambda f: f.write(text))
 
@@ -333,9 +335,12 @@ def train(network: torch.nn.Module, config: TrainConfig, *, seed: int = 0, devic
     genotype = genotype_string(network)
     settings = {**dataclasses.asdict(config), "seed": seed, "genotype": genotype,
                 "parameters": sum(p.numel() for p in network.parameters())}
-    saved = None
-    if out is not None:  # before any work: a run folder is never overwritten or mixed unasked
-        prepare_folder(out, resume=resume, overwrite=overwrite, what="training")
+    # one writer at a time: the folder is checked, created and locked before any work, and stays
+    # locked until the training returns (the lock goes with the process if it dies)
+    folder = (prepare_folder(out, resume=resume, overwrite=overwrite, what="training") if out is not None
+              else contextlib.nullcontext())
+    with folder:
+        saved = None
         if resume:
             saved = load_checkpoint_file(os.path.join(out, CHECKPOINT), ("settings", "network", "optimizer",
                                                                         "train_loader", "cutout", "rng", "history"))
@@ -345,97 +350,98 @@ def train(network: torch.nn.Module, config: TrainConfig, *, seed: int = 0, devic
                                      "these would give a run that matches neither:\n" + "\n".join(diff)
                                      + "\nresume with the saved settings, or pass overwrite=True to start a new "
                                      "training there")
-    seed_everything(seed)  # the initial weights and drop-path masks draw from torch's global generator
-    for module in network.modules():  # from scratch: fresh weights from the seed, whatever was passed
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()  # conv/linear: PyTorch's default init; BN: weight 1, bias 0, fresh statistics
-    network.to(device)
-    dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
-    for name, have in (("train_images", len(dataset.train_labels)), ("test_images", len(dataset.test_labels))):
-        if (getattr(config, name) or 0) > have:
-            raise ValueError(f"{name}={getattr(config, name)} but the dataset {dataset.name!r} holds {have}: "
-                             f"pass {name}=None (all) or a number up to {have}")
-    train_loader, test_loader = batches.train_test_loaders(dataset, config.batch_size, config.image_size,
-                                                            config.train_images, config.test_images, device, seed)
-    optimizer = torch.optim.SGD(network.parameters(), lr=config.lr, momentum=config.momentum,
-                                weight_decay=config.weight_decay, nesterov=config.nesterov)
-    cutout_gen = torch.Generator(device=device).manual_seed(seed + 2)  # cutout centres, on the device
-    result = TrainResult(config=config, seed=seed, device=str(device), genotype=genotype, network=network)
-    if saved is not None:
-        try:
-            network.load_state_dict(saved["network"])
-            optimizer.load_state_dict(saved["optimizer"])
-            train_loader.load_state_dict(saved["train_loader"])
-            cutout_gen.set_state(saved["cutout"])
-            torch.set_rng_state(saved["rng"])
-            if device.type == "cuda" and "cuda_rng" in saved:
-                torch.cuda.set_rng_state(saved["cuda_rng"], device)
-            result.history = [dict(h) for h in saved["history"]]
-        except (RuntimeError, ValueError, KeyError, TypeError) as e:
-            raise RunFolderError(f"the checkpoint in {out} does not fit this training ({type(e).__name__}: "
-                                 f"{str(e)[:300]}); pass overwrite=True to start a new training there") from None
-    aux_weight = getattr(config, "auxiliary_weight", 0.0)
+        seed_everything(seed)  # the initial weights and drop-path masks draw from torch's global generator
+        for module in network.modules():  # from scratch: fresh weights from the seed, whatever was passed
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()  # conv/linear: PyTorch's default init; BN: weight 1, bias 0, fresh statistics
+        network.to(device)
+        dataset = dataset if dataset is not None else data_mod.load_dataset("cifar10")
+        for name, have in (("train_images", len(dataset.train_labels)), ("test_images", len(dataset.test_labels))):
+            if (getattr(config, name) or 0) > have:
+                raise ValueError(f"{name}={getattr(config, name)} but the dataset {dataset.name!r} holds {have}: "
+                                 f"pass {name}=None (all) or a number up to {have}")
+        train_loader, test_loader = batches.train_test_loaders(dataset, config.batch_size, config.image_size,
+                                                                config.train_images, config.test_images, device, seed)
+        optimizer = torch.optim.SGD(network.parameters(), lr=config.lr, momentum=config.momentum,
+                                    weight_decay=config.weight_decay, nesterov=config.nesterov)
+        cutout_gen = torch.Generator(device=device).manual_seed(seed + 2)  # cutout centres, on the device
+        result = TrainResult(config=config, seed=seed, device=str(device), genotype=genotype, network=network)
+        if saved is not None:
+            try:
+                network.load_state_dict(saved["network"])
+                optimizer.load_state_dict(saved["optimizer"])
+                train_loader.load_state_dict(saved["train_loader"])
+                cutout_gen.set_state(saved["cutout"])
+                torch.set_rng_state(saved["rng"])
+                if device.type == "cuda" and "cuda_rng" in saved:
+                    torch.cuda.set_rng_state(saved["cuda_rng"], device)
+                result.history = [dict(h) for h in saved["history"]]
+            except (RuntimeError, ValueError, KeyError, TypeError) as e:
+                raise RunFolderError(f"the checkpoint in {out} does not fit this training ({type(e).__name__}: "
+                                     f"{str(e)[:300]}); pass overwrite=True to start a new training there") from None
+        aux_weight = getattr(config, "auxiliary_weight", 0.0)
 
-    steps = len(train_loader)
-    bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps, desc=f"training on {config.space}",
-               disable=progress_disabled(progress))
-    with StopAfterStep() as stop:
-        for epoch in range(len(result.history), config.epochs):
-            start = time.perf_counter()
-            lr, p = cosine_lr(config, epoch), drop_path_prob(config, epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            if isinstance(network, DartsNetwork):
-                network.drop_path_prob = p
-            network.train()
-            loss_sum, correct, seen = 0.0, 0.0, 0
-            for step, (x, y) in enumerate(train_loader):
-                if config.cutout:
-                    x = cutout(x, config.cutout, cutout_gen)
-                optimizer.zero_grad(set_to_none=True)
-                loss, main, logits = training_loss(network, x, y, aux_weight)
-                if not torch.isfinite(loss):
+        steps = len(train_loader)
+        bar = tqdm(total=config.epochs * steps, initial=len(result.history) * steps, desc=f"training on {config.space}",
+                   disable=progress_disabled(progress))
+        with StopAfterStep() as stop:
+            for epoch in range(len(result.history), config.epochs):
+                start = time.perf_counter()
+                lr, p = cosine_lr(config, epoch), drop_path_prob(config, epoch)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                if isinstance(network, DartsNetwork):
+                    network.drop_path_prob = p
+                network.train()
+                loss_sum, correct, seen = 0.0, 0.0, 0
+                for step, (x, y) in enumerate(train_loader):
+                    if config.cutout:
+                        x = cutout(x, config.cutout, cutout_gen)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss, main, logits = training_loss(network, x, y, aux_weight)
+                    if not torch.isfinite(loss):
+                        bar.close()
+                        raise FloatingPointError(
+                            f"training diverged at epoch {epoch + 1}, step {step + 1}: the loss is "
+                            f"{float(loss.detach())}. Lower the learning rate (lr={config.lr}) or keep gradient clipping on "
+                            f"(grad_clip={config.grad_clip}; DARTS clips at 5)")
+                    loss.backward()
+                    if config.grad_clip is not None:
+                        torch.nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)  # ||g|| <= grad_clip
+                    optimizer.step()
+                    main = float(main.detach())  # one synchronisation per step: also what a NaN check needs
+                    loss_sum += main * len(y)
+                    correct += float((logits.detach().argmax(1) == y).sum())
+                    seen += len(y)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{main:.3f}", refresh=False)
+                test_loss, test_acc = evaluate(network, test_loader)
+                record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                          "test_loss": test_loss, "test_acc": test_acc, "lr": lr, "drop_path_prob": p}
+                record = {k: v if k == "epoch" else round(float(v), 6) for k, v in record.items()}
+                record["seconds"] = round(time.perf_counter() - start, 3)
+                result.history.append(record)
+                if out is not None:
+                    _save(out, result, network, optimizer, train_loader, cutout_gen, settings, device)
+                if stop.requested and epoch + 1 < config.epochs:
                     bar.close()
-                    raise FloatingPointError(
-                        f"training diverged at epoch {epoch + 1}, step {step + 1}: the loss is {float(loss.detach())}. "
-                        f"Lower the learning rate (lr={config.lr}) or keep gradient clipping on "
-                        f"(grad_clip={config.grad_clip}; DARTS clips at 5)")
-                loss.backward()
-                if config.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)  # ||g|| <= grad_clip
-                optimizer.step()
-                main = float(main.detach())  # one synchronisation per step: also what a NaN check needs
-                loss_sum += main * len(y)
-                correct += float((logits.detach().argmax(1) == y).sum())
-                seen += len(y)
-                bar.update(1)
-                bar.set_postfix(loss=f"{main:.3f}", refresh=False)
-            test_loss, test_acc = evaluate(network, test_loader)
-            record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                      "test_loss": test_loss, "test_acc": test_acc, "lr": lr, "drop_path_prob": p}
-            record = {k: v if k == "epoch" else round(float(v), 6) for k, v in record.items()}
-            record["seconds"] = round(time.perf_counter() - start, 3)
-            result.history.append(record)
-            if out is not None:
-                _save(out, result, network, optimizer, train_loader, cutout_gen, settings, device)
-            if stop.requested and epoch + 1 < config.epochs:
-                bar.close()
-                where = f"after epoch {epoch + 1} of {config.epochs}"
-                if out is None:
-                    raise TrainingInterrupted(f"training interrupted {where}; nothing was saved (pass out=FOLDER "
-                                              "to be able to resume an interrupted training)")
-                raise TrainingInterrupted(f"training interrupted {where}; its checkpoint is in {out}: continue "
-                                          "it with resume=True and the same settings")
-    bar.close()
-    return result
+                    where = f"after epoch {epoch + 1} of {config.epochs}"
+                    if out is None:
+                        raise TrainingInterrupted(f"training interrupted {where}; nothing was saved (pass out=FOLDER "
+                                                  "to be able to resume an interrupted training)")
+                    raise TrainingInterrupted(f"training interrupted {where}; its checkpoint is in {out}: continue "
+                                              "it with resume=True and the same settings")
+        bar.close()
+        return result
 
 
 def _save(out, result, network, optimizer, train_loader, cutout_gen, settings, device) -> None:
     """``result.json`` and ``checkpoint.pt``: everything needed to continue exactly after this epoch."""
-    result.save(out)
     state = {"settings": settings, "network": network.state_dict(), "optimizer": optimizer.state_dict(),
              "train_loader": train_loader.state_dict(), "cutout": cutout_gen.get_state(),
              "rng": torch.get_rng_state(), "history": result.history}
     if device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(device)
-    save_checkpoint_file(os.path.join(out, CHECKPOINT), state)
+    with writing_checkpoint(out, "training"):  # a disk error says whether the last checkpoint still resumes
+        result.save(out)
+        save_checkpoint_file(os.path.join(out, CHECKPOINT), state)

@@ -5,6 +5,7 @@ invariants for epochs (each sample once), seeds and resuming. No test touches th
 decodes the real 60k-image CIFAR-10.
 """
 
+import errno
 import hashlib
 import io
 import os
@@ -20,6 +21,7 @@ from PIL import Image
 
 from nascourse import data
 from nascourse.config import get_device
+from nascourse.runs import RunFolderError
 
 CPU = "cpu"
 
@@ -180,10 +182,11 @@ def test_failed_cache_write_leaves_no_temporary_file(served, monkeypatch):
     root, _ = served("cifar10")
 
     def disk_full(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(data.np, "savez", disk_full)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunFolderError, match=r"cannot write .*cifar10\.npz: No space left on device \(ENOSPC\): "
+                                             r"the disk is full; free some space there, or set NASCOURSE_DATA"):
         data.load_dataset("cifar10", root=root)
     assert listing(root) == ["cifar-10-python.tar.gz"]  # the verified archive, no .tmp-* file
 

@@ -1,6 +1,7 @@
 """Run folders never lose work: refusals that leave a folder as it was, safe checkpoints, Ctrl-C and
 exact mid-epoch resume, file permissions, and the command line's words for all of it."""
 
+import errno
 import json
 import os
 import signal
@@ -16,7 +17,8 @@ import nascourse.search as search_mod
 from nascourse.cli import cli_words, main
 from nascourse.config import progress_disabled
 from nascourse.history import SearchResult
-from nascourse.runs import RunFolderError, atomic_write, load_checkpoint_file, prepare_folder, settings_diff
+from nascourse.runs import (RunFolderError, StopAfterStep, atomic_write, load_checkpoint_file, prepare_folder,
+                            settings_diff)
 from nascourse.search import SearchInterrupted, search
 from test_search import folder_bytes, toy_config, toy_dataset
 
@@ -137,9 +139,26 @@ def test_checkpoint_loader_refuses_missing_keys(tmp_path):
         load_checkpoint_file(str(tmp_path / "c.pt"), ("a", "b"))
 
 
-# 5. Ctrl-C: the step finishes, a checkpoint is written mid-epoch, resume is exact
-@pytest.mark.parametrize("method, space", [("darts1", "nb201"), ("gdas", "nb201"), ("darts1", "darts")])
-def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(method, space, data, tmp_path, monkeypatch):
+def _callers_handler(signum, frame):
+    """A SIGINT handler of the caller's, which a search must put back."""
+
+
+@pytest.fixture
+def sigint_handler():
+    """Puts back the SIGINT handler the test process had, whatever a test installs."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+# 5. Ctrl-C: the step finishes, a checkpoint is written mid-epoch, resume is exact; the handler found
+# before the search is back after it (SIG_IGN: a background run, `nohup pytest &`)
+@pytest.mark.parametrize("method, space, previous", [("darts1", "nb201", signal.SIG_IGN),
+                                                     ("gdas", "nb201", _callers_handler),
+                                                     ("darts1", "darts", signal.SIG_DFL)])
+def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(method, space, previous, data, tmp_path,
+                                                                  monkeypatch, sigint_handler):
+    signal.signal(signal.SIGINT, previous)
     config = toy_config(method, space, epochs=2)
     straight = search(config, seed=1, device="cpu", dataset=data, progress=False)
     real, count = search_mod.train_step, {"n": 0}
@@ -156,7 +175,7 @@ def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(method, space,
         search(config, seed=1, device="cpu", dataset=data, out=out, progress=False)
     monkeypatch.setattr(search_mod, "train_step", real)
     assert count["n"] == 2 and SearchResult.load(out).history == []  # nothing was lost: two steps checkpointed
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C acts as usual again
+    assert signal.getsignal(signal.SIGINT) is previous  # Ctrl-C acts as it did before the search
     resumed = search(config, seed=1, device="cpu", dataset=data, out=out, resume=True, progress=False)
     for a, b in zip(straight.history, resumed.history, strict=True):
         a, b = dict(a), dict(b)
@@ -166,7 +185,30 @@ def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(method, space,
         assert torch.equal(p, q)
 
 
-def test_ctrl_c_on_the_command_line_says_how_to_resume(tmp_path, toy_cifar, monkeypatch, capsys):
+@pytest.mark.parametrize("previous", [signal.default_int_handler, signal.SIG_DFL, signal.SIG_IGN, _callers_handler])
+def test_stop_after_step_puts_back_the_handler_it_found(previous, sigint_handler):
+    signal.signal(signal.SIGINT, previous)
+    with StopAfterStep() as stop:
+        assert signal.getsignal(signal.SIGINT) == stop._handle
+        signal.raise_signal(signal.SIGINT)
+        assert stop.requested  # the first Ctrl-C only asks the loop to stop
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)  # the second stops at once
+    assert signal.getsignal(signal.SIGINT) is previous
+
+
+def test_stop_after_step_leaves_a_handler_from_outside_python_alone(monkeypatch):
+    # signal.getsignal gives None for a handler that C code installed: it could not be put back
+    monkeypatch.setattr(signal, "getsignal", lambda signum: None)
+    installed = []
+    monkeypatch.setattr(signal, "signal", lambda *args: installed.append(args))
+    with StopAfterStep() as stop:
+        pass
+    assert installed == [] and not stop.requested
+
+
+def test_ctrl_c_on_the_command_line_says_how_to_resume(tmp_path, toy_cifar, monkeypatch, capsys, sigint_handler):
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever started the tests
     real = search_mod.train_step
 
     def ctrl_c(*args, **kwargs):
@@ -206,9 +248,10 @@ def test_atomic_write_leaves_nothing_behind_on_error(tmp_path):
 
     def fail(f):
         f.write(b"half")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    with pytest.raises(OSError):
+    with pytest.raises(RunFolderError, match=rf"cannot write {path}: No space left on device \(ENOSPC\): the disk "
+                                             r"is full; free some space there, or choose another out folder"):
         atomic_write(str(path), fail)
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f"]
 
