@@ -24,7 +24,9 @@ Tests are two-sided. With an exact sign-flip test over seeds, 5 seeds cannot giv
 (the smallest possible p is 2/32 = 0.0625) and 3 seeds cannot give less than 0.25: a comparison
 over so few seeds can at best hold in direction, which is what it can honestly say. Intervals and
 permutation p-values come from ``nascourse.stats`` with fixed seeds, and every stored number is
-rounded to 4 significant digits, so regenerating the file gives the same bytes.
+rounded to 4 significant digits, so regenerating the file gives the same bytes. An interval over a
+handful of seeds is Student's t (a bootstrap interval of 3 to 5 values is too narrow); over cells,
+searches or swap draws it is a bootstrap interval.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ HELD = "held"
 IN_DIRECTION = "held in direction, not significant"
 NOT_HELD = "did not hold"
 UNTESTABLE = "not testable at this scale"
+#: The four verdicts, from the strongest support to none.
 VERDICTS = (HELD, IN_DIRECTION, NOT_HELD, UNTESTABLE)
 LEVEL = 0.05  # two-sided significance level; intervals are 95 %
 
@@ -53,8 +56,10 @@ EVIDENCE_PATH = Path("lessons") / "results" / "evidence" / "evidence.json"  # re
 DRAWS = 300  # bootstrap and permutation draws of the tests computed here over the benchmark's cells
 PERMUTATIONS = 10_000  # random splits of a two-sample permutation test (p is at least 1/10,001)
 
-__all__ = ["Claim", "CLAIMS", "verdict", "compute", "load", "render_markdown", "show", "default_results_dir",
-           "evidence_path", "VERDICTS"]
+__all__ = ["Claim", "CLAIMS", "VERDICTS", "verdict", "compute", "load", "render_markdown", "show",
+           "default_results_dir", "evidence_path", "MEASUREMENTS", "wide_converge", "searched_shapes", "short_budget",
+           "landscapes", "skip_growth", "alpha_misjudges", "selection", "darts_space_selection", "hypergradients",
+           "neighbourhood", "na_random_search", "flatness_searches", "darts_es"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ SHU = "Shu, Wang & Cai, ICLR 2020"
 PT = "Wang et al. (DARTS-PT), ICLR 2021"
 RDARTS = "Zela et al. (RobustDARTS), ICLR 2020"
 NANAS = "Wang, Cao, Li & Kitani, BMVC 2021 (course reconstruction)"
+#: Every claim the course tests, by key (a row's id is the key, then ``/scale`` where there are several).
 CLAIMS = {
     "wide-converge": Claim("Wide, shallow cells converge faster than narrow, deep ones.",
                            f"{SHU}, abstract and Fig. 13 (spec 7.3-7.4)", ("04",), -1),
@@ -207,12 +213,15 @@ def _by_seed(folder: Path, method: str | None = None) -> dict[int, dict]:
 
 
 def _paired(a, b) -> tuple[float, float, float, tuple[str, float] | None]:
-    """Mean of a - b, its interval, and the exact sign-flip test (no interval or test for one pair)."""
+    """Mean of a - b over seeds (or runs), Student's t interval, and the sign-flip test (none for one pair).
+
+    Student's t, not the bootstrap: with 3 to 5 values a bootstrap interval is too narrow."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) < 2:
         return float((a - b).mean()), None, None, None
     t = _stats().paired_test(a, b)
-    return float(np.mean(a - b)), t.ci.low, t.ci.high, (f"paired {t.method}", t.p)
+    ci = _stats().mean_ci(a - b, method="t")
+    return float(np.mean(a - b)), ci.low, ci.high, (f"paired {t.method}", t.p)
 
 
 # ------ Lesson 04: wide and shallow cells ----------------------------------------------------------
@@ -413,8 +422,8 @@ def alpha_misjudges(results_dir: Path) -> list[dict]:
     for suffix, runs, decisions, n_ops in sets:
         ops = [[d for d in ds if d["kind"] == "operation"] for ds in decisions]
         differ = [sum(d["choice"] != d["magnitude_choice"] for d in ds) for ds in ops]
-        shares = [k / len(ds) for k, ds in zip(differ, ops)]
-        ci = _stats().mean_ci(shares)
+        # a share lies in [0, 1]: bootstrap over decisions (those of one supernet are not independent)
+        ci = _stats().mean_ci([float(d["choice"] != d["magnitude_choice"]) for ds in ops for d in ds])
         if suffix == "darts-space":
             st = next(iter(runs.values()))["settings"]
             scale = _scale(f"first-order DARTS, DARTS space, C = {st['C']}, {st['layers']} cells, "
@@ -422,8 +431,9 @@ def alpha_misjudges(results_dir: Path) -> list[dict]:
                            f"decisions", st["search_images"], st["epochs"], len(runs), "seeds")
         else:
             scale = _selection_scale(runs)
-        note = (f"{sum(differ)} of {sum(map(len, ops))} decisions differ; unrelated rankings of {n_ops} "
-                f"operations would differ in {100 * (1 - 1 / n_ops):.0f} %")
+        scale.update(n=sum(map(len, ops)), units=f"decisions ({len(runs)} seeds)")
+        note = (f"{sum(differ)} of {sum(map(len, ops))} decisions differ ({', '.join(map(str, differ))} by seed); "
+                f"unrelated rankings of {n_ops} operations would differ in {100 * (1 - 1 / n_ops):.0f} %")
         rows.append(_row("alpha-misjudges", suffix, scale, "share of operation decisions where strength and alpha "
                          "disagree", ci.estimate, ci.low, ci.high, "share", None, note))
     return rows
@@ -656,6 +666,7 @@ def hypergradients(results_dir: Path, problems: int = 20) -> list[dict]:
 
 # ------ The table -------------------------------------------------------------------------------------
 
+#: The functions that compute the rows, in the table's order (each takes ``results_dir``, returns rows).
 MEASUREMENTS = (wide_converge, searched_shapes, short_budget, landscapes, skip_growth, alpha_misjudges, selection,
                 darts_space_selection, hypergradients, neighbourhood, na_random_search, flatness_searches, darts_es)
 
