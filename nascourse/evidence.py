@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bench, bench_analysis, flatness, genotypes, sharpness, variants
+from .methods import make_config
 from .nb201 import NB201_EDGES
 from .ops import NB201_OPS
 
@@ -265,15 +266,14 @@ def searched_shapes(results_dir: Path) -> list[dict]:
     """Widths and depths of the searched normal cells against uniform random cells (permutation tests)."""
     rand = _random_darts_shapes()
     rows = []
-    for suffix, folder, what in (("tiny", "method-cells-tiny", "tiny preset, C = 4, 5 cells, 16 x 16"),
-                                 ("larger", "method-cells", "C = 4, 5 cells, 16 x 16, 4x the tiny steps")):
+    for suffix, folder in (("tiny", "method-cells-tiny"), ("larger", "method-cells")):
         runs = [_read(p) for p in sorted((results_dir / folder).glob("*-seed*.json"))]
         shapes = np.array([(r["normal"]["width"], r["normal"]["depth"]) for r in runs], dtype=float)
         methods = sorted({r["method"] for r in runs})
-        o = runs[0].get("overrides", {})
-        scale = _scale(f"seven weight-sharing searches ({', '.join(methods)}), {what}; against "
-                       f"{len(rand)} uniform random cells", o.get("search_images", 512), o.get("epochs", 3),
-                       len(runs), "searches")
+        c = make_config(runs[0]["method"], "darts", "tiny", **runs[0].get("overrides", {}))  # what the runs used
+        scale = _scale(f"{len(methods)} weight-sharing searches ({', '.join(methods)}), DARTS space, tiny preset's "
+                       f"supernet (C = {c.C}, {c.layers} cells, {c.image_size} x {c.image_size}); against "
+                       f"{len(rand)} uniform random cells", c.search_images, c.epochs, len(runs), "searches")
         for key, col, unit in (("searches-wide", 0, "c"), ("searches-shallow", 1, "edges")):
             t = _stats().permutation_test(shapes[:, col], rand[:, col], n_perm=PERMUTATIONS)
             est = float(shapes[:, col].mean() - rand[:, col].mean())
@@ -351,8 +351,11 @@ def landscapes(results_dir: Path) -> list[dict]:
     records = [_read(p) for p in sorted((results_dir / "landscapes" / "seed0").glob("*.json"))]
     shape = np.array([genotypes.genotype_width_depth(genotypes.as_genotype(r["genotype"]))["normal"]
                       for r in records], dtype=float)
-    scale = _scale("networks of width-family seed 0 (C = 8, 5 cells, 16 x 16, 12 epochs), measured on 1000 "
-                   "test images (lambda_max: 500)", 5000, 12, len(records), "cells")
+    t = records[0]["train_config"]
+    scale = _scale(f"the width family's networks, seed {records[0]['seed']} (C = {t['C']}, {t['layers']} cells, "
+                   f"{t['image_size']} x {t['image_size']}), measured on {records[0]['images']} test images "
+                   f"(lambda_max: {records[0]['hessian']['images']})", t["train_images"], t["epochs"], len(records),
+                   "cells")
     rows = []
     for key, name, values in (
             ("landscape-smooth", "rise of the test loss at +-0.2 (filter-normalised)", [_rise(r) for r in records]),
@@ -506,14 +509,16 @@ def neighbourhood(results_dir: Path) -> list[dict]:
     t = bench.table()
     own, final = t["cifar10_val12"], t["cifar10"]
     score = flatness.neighbourhood_scores("cifar10_val12", "mean")
-    top = np.argsort(-own, kind="stable")[:500]
+    k = 500  # the cells a search would return: lesson 07's top 500
+    top = np.argsort(-own, kind="stable")[:k]
     rows = []
-    for suffix, idx, what in (("all-cells", np.arange(bench.N_CELLS), "all 15625 cells"),
-                              ("top-500", top, "the 500 cells with the best own 12-epoch validation accuracy")):
+    for suffix, idx, what in (("all-cells", np.arange(bench.N_CELLS), f"all {bench.N_CELLS} cells"),
+                              (f"top-{k}", top, f"the {k} cells with the best own 12-epoch validation accuracy")):
         est, low, high, p = _corr_difference(score[idx], own[idx], final[idx])
         rho = bench_analysis.spearman
-        scale = _scale(f"NAS-Bench-201 table, {what}: 12-epoch validation accuracy of the cell and its 24 "
-                       f"one-operation neighbours, against 200-epoch test accuracy", None, None, len(idx), "cells")
+        scale = _scale(f"NAS-Bench-201 table, {what}: 12-epoch validation accuracy of the cell and its "
+                       f"{flatness.neighbour_table().shape[1]} one-operation neighbours, against 200-epoch test "
+                       f"accuracy", None, None, len(idx), "cells")
         note = (f"rho with 200-epoch accuracy: neighbourhood mean {rho(score[idx], final[idx]):.3f}, own "
                 f"{rho(own[idx], final[idx]):.3f}")
         rows.append(_row("neighbourhood-predicts", suffix, scale, "rho(neighbourhood mean, 200-epoch) minus "
@@ -527,8 +532,8 @@ def na_random_search(results_dir: Path, n: int = 10, seeds: int = 300) -> list[d
     na = flatness.na_random_search(n, seeds=seeds)
     queries = int(round(na.queries.mean()))
     same_n, same_q = flatness.random_search(n, seeds=seeds), flatness.random_search(queries, seeds=seeds)
-    recipe = ("NAS-Bench-201 table: select by 12-epoch validation accuracy (NA-RS: mean over the cell and its 24 "
-              "neighbours), report 200-epoch test accuracy")
+    recipe = (f"NAS-Bench-201 table: select by 12-epoch validation accuracy (NA-RS: mean over the cell and its "
+              f"{flatness.neighbour_table().shape[1]} neighbours), report 200-epoch test accuracy")
     rows = []
     t = _stats().permutation_test(na.test, same_q.test, n_perm=PERMUTATIONS)
     rows.append(_row("na-rs", "same-queries", _scale(f"{recipe}; NA-RS n = {n} ({queries} queries) against RS "
@@ -615,7 +620,10 @@ def darts_es(results_dir: Path) -> list[dict]:
 
 # ------ Lesson 03: hypergradients -------------------------------------------------------------------
 
-def _ridge_errors(seed: int, D: int = 8, n: int = 40) -> tuple[float, float]:
+RIDGE = dict(D=8, n=40)  # weights, and training (= validation) examples of lesson 03's ridge problems
+
+
+def _ridge_errors(seed: int, D: int = RIDGE["D"], n: int = RIDGE["n"]) -> tuple[float, float]:
     """Relative errors of DARTS's unrolled and iDARTS's Neumann (K = 2) hypergradients at the inner optimum
     of a random ridge bilevel problem (lesson 03's kind), gamma = xi = 1 / lambda_max(H)."""
     import torch
@@ -648,9 +656,10 @@ def hypergradients(results_dir: Path, problems: int = 20) -> list[dict]:
     """iDARTS's Neumann hypergradient against DARTS's unrolled one on random ridge problems, and the collapse."""
     errors = np.array([_ridge_errors(seed) for seed in range(problems)])  # (problems, [unrolled, neumann])
     est, low, high, test = _paired(errors[:, 0], errors[:, 1])
-    rows = [_row("idarts-hypergradient", None, _scale("ridge-regression bilevel problems (8 weights, 40 + 40 "
-                                                      "examples, float64) at the inner optimum; gamma = "
-                                                      "1/lambda_max", None, None, problems, "problems"),
+    rows = [_row("idarts-hypergradient", None, _scale(f"ridge-regression bilevel problems ({RIDGE['D']} weights, "
+                                                      f"{RIDGE['n']} + {RIDGE['n']} examples, float64) at the "
+                                                      f"inner optimum; gamma = 1/lambda_max", None, None, problems,
+                                                      "problems"),
                  "relative error of unrolled minus Neumann (K = 2)", est, low, high, "relative error", test,
                  f"unrolled {errors[:, 0].mean():.3f}, Neumann K = 2 {errors[:, 1].mean():.3f} (mean relative "
                  f"error); away from the optimum both degrade (lesson 03)")]
