@@ -59,7 +59,8 @@ PERMUTATIONS = 10_000  # random splits of a two-sample permutation test (p is at
 
 __all__ = ["Claim", "CLAIMS", "VERDICTS", "verdict", "compute", "load", "render_markdown", "show",
            "default_results_dir", "evidence_path", "MEASUREMENTS", "wide_converge", "searched_shapes", "short_budget",
-           "landscapes", "skip_growth", "alpha_misjudges", "selection", "darts_space_selection", "hypergradients",
+           "landscapes", "skip_growth", "search_trajectories", "alpha_misjudges", "selection",
+           "darts_space_selection", "hypergradients",
            "neighbourhood", "na_random_search", "flatness_searches", "darts_es"]
 
 
@@ -97,6 +98,10 @@ CLAIMS = {
                               f"{SHU}, abstract; course extension (spec 10.18)", ("05",), -1),
     "skip-growth": Claim("Skip connections gain weight during a DARTS search.",
                          f"{PT}, section 3.2 and Fig. 3 (spec 5.3, 10.7)", ("02", "06"), +1),
+    "skip-follows-accuracy": Claim("Skip's lead over the convolution grows as the supernet gets more accurate.",
+                                   f"{PT}, section 3.2 and Fig. 3 (spec 5.3, 10.9)", ("02",), +1),
+    "magnitude-worsens": Claim("The longer DARTS searches, the worse its magnitude cell.",
+                               f"{PT}, Fig. 4 (spec 5.4)", ("06",), -1),
     "alpha-misjudges": Claim("The largest alpha is often not the strongest operation.",
                              f"{PT}, section 3.1 (spec 5.3, 10.11)", ("06",), +1),
     "pt-beats-magnitude": Claim("Perturbation selection (PT) finds better cells than alpha's magnitude "
@@ -403,6 +408,39 @@ def skip_growth(results_dir: Path) -> list[dict]:
     return rows
 
 
+def search_trajectories(results_dir: Path) -> list[dict]:
+    """Over the epochs of a DARTS search on NB201: does skip's lead follow the supernet's accuracy
+    (Spearman's rho of validation accuracy with mean p_skip - p_conv3x3), and does the magnitude cell get
+    worse (rho of the epoch with the cell's 200-epoch accuracy)? Epochs of one search are not independent,
+    so the intervals and p-values are optimistic."""
+    skip, conv = NB201_OPS.index("skip_connect"), NB201_OPS.index("nor_conv_3x3")
+    caveat = "one search: its epochs are not independent, so the interval and p are optimistic"
+    rows = []
+    for suffix, path in (("12-epochs", results_dir / "nb201-darts1" / "result.json"),
+                         ("40-epochs", results_dir / "selection-nb201-40ep" / "darts1-seed0" / "result.json")):
+        run = _read(path)
+        h, c = run["history"], run["config"]
+        p = np.array([e["alpha"][0] for e in h])  # (epochs, 6 edges, 5 operations): softmax(alpha)
+        gap = p[:, :, skip].mean(axis=1) - p[:, :, conv].mean(axis=1)
+        val = np.array([e["val_acc"] for e in h])
+        acc = np.array([bench.lookup(e["genotype"]).cifar10 for e in h])  # the argmax cell, 200 epochs
+        scale = _scale(f"first-order DARTS, {_nb201_recipe(c)}, seed {run['seed']}; one search, its epochs as the "
+                       f"units", c["search_images"], c["epochs"], len(h), "epochs")
+        r = _stats().spearman(val, gap, seed=0)
+        rows.append(_row("skip-follows-accuracy", suffix, scale, "Spearman rho(supernet validation accuracy, mean "
+                         "p_skip - p_conv3x3)", r.estimate, r.low, r.high, "rho", (f"Spearman, {r.method}", r.p),
+                         f"gap {gap[0]:+.4f} after epoch 1, largest {gap.max():+.4f}, {gap[-1]:+.4f} at the end; "
+                         f"rho(accuracy, p_skip alone) = "
+                         f"{bench_analysis.spearman(val, p[:, :, skip].mean(axis=1)):+.2f}; {caveat}"))
+        r = _stats().spearman(np.arange(1, len(h) + 1, dtype=float), acc, seed=0)
+        rows.append(_row("magnitude-worsens", suffix, scale, "Spearman rho(epoch, the magnitude cell's NB201 "
+                         "accuracy)", r.estimate, r.low, r.high, "rho", (f"Spearman, {r.method}", r.p),
+                         f"{acc[0]:.2f} % after epoch 1, best {acc.max():.2f} %, {acc[-1]:.2f} % at the end "
+                         f"(all-skip cell: {bench.lookup(['skip_connect'] * len(NB201_EDGES)).cifar10:.2f} %); "
+                         f"{caveat}"))
+    return rows
+
+
 def _selection_runs(results_dir: Path) -> list[tuple[str, dict[int, dict]]]:
     return [(s, _by_seed(results_dir / f)) for s, f in (("tiny", "selection-nb201-tiny"),
                                                         ("larger", "selection-nb201"),
@@ -676,7 +714,8 @@ def hypergradients(results_dir: Path, problems: int = 20) -> list[dict]:
 # ------ The table -------------------------------------------------------------------------------------
 
 #: The functions that compute the rows, in the table's order (each takes ``results_dir``, returns rows).
-MEASUREMENTS = (wide_converge, searched_shapes, short_budget, landscapes, skip_growth, alpha_misjudges, selection,
+MEASUREMENTS = (wide_converge, searched_shapes, short_budget, landscapes, skip_growth, search_trajectories,
+                alpha_misjudges, selection,
                 darts_space_selection, hypergradients, neighbourhood, na_random_search, flatness_searches, darts_es)
 
 
