@@ -16,7 +16,8 @@ numbers say. This module is the course's one place for statistics:
 
 With 3-5 seeds the exact tests are coarse (with n = 3 the smallest two-sided sign-flip p is
 0.25) and bootstrap intervals are too narrow: they cover the mean less often than their level
-says (for normal samples of n = 5, a 95% BCa interval about 80% of the time, Student's t 95%).
+says (for normal samples, a 95% BCa interval about 74% of the time at n = 3 and 87% at n = 5,
+Student's t 95%; measured over 400 samples each).
 Saying so is the point. Lessons 04 on use it to compare methods over seeds and to score rankings.
 """
 
@@ -184,9 +185,9 @@ def _resamples(rng: np.random.Generator, n: int, n_boot: int):
 
 
 def _jackknife_groups(n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    if n <= JACKKNIFE_MAX_GROUPS:
-        return [np.array([i]) for i in range(n)]
-    return np.array_split(rng.permutation(n), JACKKNIFE_MAX_GROUPS)  # delete-a-group jackknife
+    # one value at a time, or (large n) JACKKNIFE_MAX_GROUPS random groups: the delete-a-group jackknife
+    groups = min(n, JACKKNIFE_MAX_GROUPS)
+    return np.array_split(np.arange(n) if n == groups else rng.permutation(n), groups)
 
 
 def _bounds(estimate: float, boot: np.ndarray, influence: np.ndarray | None, level: float,
@@ -375,7 +376,8 @@ def _correlation(symbol: str, stat: Callable, null: Callable, normal_sd: float |
             rng.permuted(np.tile(np.arange(n), (rows, 1)), axis=1)))
         method = "permutation"
     else:  # the permutation distribution is close to normal for large n
-        p, method = 2 * (1 - _NORMAL.cdf(abs(observed) / normal_sd)), "normal approximation"
+        # 2 Phi(-|z|) = erfc(|z| / sqrt 2), accurate far into the tail (NormalDist.cdf is not)
+        p, method = math.erfc(abs(observed) / normal_sd / math.sqrt(2)), "normal approximation"
     # bootstrap: resampled pairs as copy counts w (one bincount per row); jackknife: groups get w = 0
     boot = [stat(np.bincount((idx + n * np.arange(len(idx))[:, None]).ravel(), minlength=idx.size)
                  .reshape(idx.shape)) for idx in _resamples(rng, n, n_boot)]
@@ -396,7 +398,7 @@ def spearman(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.9
     p (two-sided): exact over all n! pairings for n <= 8, ``n_perm`` random pairings up to
     n = SPEARMAN_PERM_MAX_N (p = (1 + hits) / (1 + n_perm)), the normal approximation above.
     Interval: BCa over ``n_boot`` resampled (x, y) pairs, ranks (with ties) recomputed in each.
-    n = 15,625 (all of NAS-Bench-201) takes about 5 s on a free CPU core.
+    n = 15,625 (all of NAS-Bench-201) takes about 3 s of CPU time, n = 100 0.06 s.
     """
     x, y = _pair(x, y, ("x", "y"), min_n=3, ranked=True)
     n, tx, ty = x.size, _ties(x), _ties(y)
@@ -464,7 +466,7 @@ def kendall(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.95
     pairs tied in x and in y. p (two-sided): exact over all n! pairings for n <= 8, ``n_perm``
     random pairings (O(n^2) each) up to n = KENDALL_PERM_MAX_N, above it the normal
     approximation with the exact permutation variance of S with ties (Kendall 1970, ch. 4).
-    Interval: BCa over ``n_boot`` resampled pairs. n = 15,625 takes about 15 s on a free CPU core.
+    Interval: BCa over ``n_boot`` resampled pairs. n = 15,625 takes about 6 s of CPU time, n = 100 0.02 s.
     """
     x, y = _pair(x, y, ("x", "y"), min_n=3, ranked=True)
     n, plan = x.size, _kendall_plan(x, y)

@@ -117,7 +117,42 @@ def test_correlations_against_scipy(n):
     tau = S.kendall(x, y, n_boot=200)
     assert tau.estimate == pytest.approx(scipy_stats.kendalltau(x, y).statistic)  # tau-b
     if n > S.KENDALL_PERM_MAX_N:  # the same tie-corrected variance of S as scipy's asymptotic p
-        assert tau.p == pytest.approx(scipy_stats.kendalltau(x, y, method="asymptotic").pvalue, rel=1e-6)
+        for y_ in (y, y + 3 * np.random.default_rng(0).normal(size=n)):  # p about 1e-80 and a weaker one
+            p = scipy_stats.kendalltau(x, y_, method="asymptotic").pvalue
+            assert S.kendall(x, y_, n_boot=10).p == pytest.approx(p, rel=1e-6, abs=0)
+
+
+def test_monte_carlo_and_normal_rank_p_values(monkeypatch):
+    """Random pairings against scipy's exact Kendall p (no ties); the normal approximation against
+    random pairings, both within five Monte Carlo standard errors."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=12), rng.normal(size=12)
+    tau = S.kendall(x, x + 2 * y, n_boot=10)
+    exact = scipy_stats.kendalltau(x, x + 2 * y, method="exact").pvalue
+    assert tau.method == "permutation" and abs(tau.p - exact) < 5 * math.sqrt(exact * (1 - exact) / 10_000)
+    x = _tied_pairs(60, 60)[0]
+    y = rng.normal(size=60)  # independent of x
+    by_pairings = S.spearman(x, y, n_boot=10)
+    monkeypatch.setattr(S, "SPEARMAN_PERM_MAX_N", 10)
+    normal = S.spearman(x, y, n_boot=10)
+    assert (by_pairings.method, normal.method) == ("permutation", "normal approximation")
+    p = by_pairings.p
+    assert 0.01 < p < 0.99 and abs(normal.p - p) < 5 * math.sqrt(p * (1 - p) / 10_000) + 0.01
+
+
+@pytest.mark.parametrize("which", ["spearman", "kendall"])
+def test_correlation_interval_against_scipy_bootstrap(which):
+    """BCa over resampled pairs, ours against scipy.stats.bootstrap(paired=True): 2,000 resamples each."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    x, y = _tied_pairs(30, 30)
+    y = y + 3 * np.random.default_rng(8).normal(size=30)
+    ours = getattr(S, which)(x, y, n_boot=2000)
+    statistic = {"spearman": scipy_stats.spearmanr, "kendall": scipy_stats.kendalltau}[which]
+    theirs = scipy_stats.bootstrap((x, y), lambda u, v: statistic(u, v).statistic, paired=True, vectorized=False,
+                                   method="BCa", n_resamples=2000, random_state=0).confidence_interval
+    width = theirs.high - theirs.low
+    assert abs(ours.low - theirs.low) < 0.1 * width and abs(ours.high - theirs.high) < 0.1 * width
 
 
 def test_exact_rank_p_values_against_scipy():
@@ -218,6 +253,6 @@ def test_coverage_of_the_mean_for_normal_samples():
     samples = rng.normal(1.0, 2.0, size=(400, 20))
     k_low, k_high = _binomial_band(400, 0.92, 0.96)
     for method in ("bca", "percentile", "t", "studentized"):
-        covered = sum(ci.low <= 1.0 <= ci.high for ci in (S.mean_ci(x, method=method, n_boot=2000, seed=i)
+        covered = sum(ci.low <= 1.0 <= ci.high for ci in (S.mean_ci(x, method=method, n_boot=1000, seed=i)
                                                           for i, x in enumerate(samples)))
         assert k_low <= covered <= k_high, (method, covered, k_low, k_high)
