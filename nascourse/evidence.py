@@ -792,16 +792,18 @@ def render_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show(lesson: str, path: str | Path | None = None) -> str:
-    """Display the rows that lesson ``lesson`` ("04") tests, read from the committed evidence file.
+def show(lesson: str | int, path: str | Path | None = None) -> None:
+    """Display the rows that lesson ``lesson`` ("04" or 4) tests, read from the committed evidence file.
 
-    In a notebook the table is rendered (IPython Markdown); elsewhere it is printed. Returns the markdown.
+    In a notebook the table is rendered (IPython Markdown); elsewhere the markdown is printed. Returns
+    nothing, so that a notebook cell ending with ``show("04")`` shows the table once.
     """
     lesson = f"{int(lesson):02d}" if str(lesson).isdigit() else str(lesson)
-    rows = [r for r in load(path) if lesson in r["lessons"]]
+    every = load(path)
+    rows = [r for r in every if lesson in r["lessons"]]
     if not rows:
         raise ValueError(f"no claim of the evidence table cites lesson {lesson!r}; lessons cited: "
-                         f"{sorted({x for r in load(path) for x in r['lessons']})}")
+                         f"{sorted({x for r in every for x in r['lessons']})}")
     text = render_markdown(rows)
     try:
         from IPython import get_ipython
@@ -812,4 +814,3 @@ def show(lesson: str, path: str | Path | None = None) -> str:
         display(Markdown(text))
     else:
         print(text)
-    return text

@@ -93,19 +93,21 @@ def test_not_held_rows_say_whether_the_opposite_is_significant():
 
 
 def test_show_prints_the_rows_of_one_lesson(capsys):
-    text = E.show("07", JSON_PATH)
-    printed = capsys.readouterr().out
-    assert printed.strip() == text.strip()
+    assert E.show("07", JSON_PATH) is None  # a notebook cell ending with show() displays the table once
+    text = capsys.readouterr().out
     rows = [r for r in E.load(JSON_PATH) if "07" in r["lessons"]]
+    assert text == E.render_markdown(rows) + "\n"
     assert rows and all(f"**{r['id']}**" in text for r in rows)
     assert "**wide-converge**" not in text  # lesson 04's row
-    assert E.show(7, JSON_PATH) == text  # a number works too
+    E.show(7, JSON_PATH)  # a number works too
+    assert capsys.readouterr().out == text
 
 
 def test_show_finds_the_file_from_the_lessons_folder(monkeypatch, capsys):
     monkeypatch.chdir(ROOT / "lessons")  # where notebooks run
     assert E.evidence_path().resolve() == JSON_PATH.resolve()
-    assert "**searches-wide/tiny**" in E.show("04")
+    E.show("04")
+    assert "**searches-wide/tiny**" in capsys.readouterr().out
     monkeypatch.chdir(ROOT)
     assert E.evidence_path().resolve() == JSON_PATH.resolve()
 
@@ -131,3 +133,16 @@ def test_the_json_is_stable_text():
     numbers = [v for r in doc["rows"] if r["effect"] for v in (r["effect"]["estimate"], r["effect"]["low"])
                if isinstance(v, float)]
     assert all(float(f"{v:.4g}") == v for v in numbers)  # rounded to 4 significant digits
+
+
+def test_show_renders_markdown_in_a_notebook(monkeypatch, capsys):
+    IPython = pytest.importorskip("IPython")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as inside a kernel
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    E.show("05", JSON_PATH)
+    assert capsys.readouterr().out == ""
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.Markdown)
+    assert "**gradient-variance**" in shown[0].data
