@@ -330,7 +330,7 @@ def permutation_test(a, b, alternative: str = "two-sided", n_perm: int | None = 
             np.argpartition(rng.random((rows, na + nb)), na - 1, axis=1)[:, :na]))
         method = f"Monte Carlo permutation ({n_perm})"
     # BCa's acceleration from each sample's jackknife, scaled by (n_k - 1) / n_k (Davison and
-    # Hinkley 1997, eq. 5.20, for several samples)
+    # Hinkley 1997, ch. 5, for several samples)
     boot = np.concatenate([a[i].mean(1) for i in _resamples(rng, na, 10_000)]) - \
         np.concatenate([b[i].mean(1) for i in _resamples(rng, nb, 10_000)])
     loo = [(v.sum() - v) / (v.size - 1) for v in (a, b)]  # leave-one-out means
@@ -464,9 +464,10 @@ def kendall(x, y, n_perm: int = 10_000, n_boot: int = 2_000, level: float = 0.95
 
     tau_b = (concordant - discordant) / sqrt((n0 - n1)(n0 - n2)), n0 = n(n-1)/2, n1 and n2 the
     pairs tied in x and in y. p (two-sided): exact over all n! pairings for n <= 8, ``n_perm``
-    random pairings (O(n^2) each) up to n = KENDALL_PERM_MAX_N, above it the normal
-    approximation with the exact permutation variance of S with ties (Kendall 1970, ch. 4).
-    Interval: BCa over ``n_boot`` resampled pairs. n = 15,625 takes about 6 s of CPU time, n = 100 0.02 s.
+    random pairings (O(n^2) each) up to n = KENDALL_PERM_MAX_N, above it the normal approximation
+    with the exact permutation variance of S with ties (Kendall, *Rank Correlation Methods*, 1970).
+    Interval: BCa over ``n_boot`` resampled pairs. n = 15,625 takes about 6 s of CPU time, n = 100
+    0.02 s.
     """
     x, y = _pair(x, y, ("x", "y"), min_n=3, ranked=True)
     n, plan = x.size, _kendall_plan(x, y)
