@@ -369,7 +369,7 @@ def landscapes(results_dir: Path) -> list[dict]:
         r = _stats().spearman(shape[:, 0], np.array(values), seed=0)
         rd = bench_analysis.spearman(shape[:, 1], np.array(values))
         rows.append(_row(key, None, scale, f"Spearman rho(width, {name})", r.estimate, r.low, r.high, "rho",
-                         (f"Spearman, {r.method}", r.p), f"one seed; rho(depth, same) = {rd:+.2f}"))
+                         (f"Spearman, {r.method}", r.p), f"seed {records[0]['seed']} only; rho(depth, same) = {rd:+.2f}"))
     return rows
 
 
@@ -700,7 +700,7 @@ def hypergradients(results_dir: Path, problems: int = 20) -> list[dict]:
                                                       "problems"),
                  "relative error of unrolled minus Neumann (K = 2)", est, low, high, "relative error", test,
                  f"unrolled {errors[:, 0].mean():.3f}, Neumann K = 2 {errors[:, 1].mean():.3f} (mean relative "
-                 f"error); away from the optimum both degrade (lesson 03)")]
+                 f"error), both at the inner optimum, where the implicit formula is exact")]
     finals = [r["history"][-1]["skip_connect"] for _, runs, _ in _flatness_runs(results_dir)
               for r in runs["darts1"].values()]
     rows.append(_row("idarts-collapse", None, _scale("first-order DARTS on NAS-Bench-201 at the course's recipes "
