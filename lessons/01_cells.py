@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from nascourse import config, genotypes, nb201, ops, plot, variants, widgets
+from nascourse import bench, config, genotypes, nb201, ops, plot, variants, widgets
 from nascourse.genotypes import AMOEBANET, DARTS_V1, DARTS_V2, ENAS, NASNET, SNAS_MILD, cell_width_depth
 
 preset = config.get_preset()  # tiny on a CPU, colab on a GPU, or $NASCOURSE_PRESET
@@ -293,17 +293,22 @@ assert nb201.nb201_format(arch) == arch_str
 print(f"cells in the space: 5^6 = {len(ops.NB201_OPS) ** len(nb201.NB201_EDGES):,}")
 
 # %%
+# NBVAL_CHECK_OUTPUT
+all_skip = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
+record = bench.lookup(all_skip)  # the benchmark's table, shipped with nascourse
+print(f"all-skip cell: NAS-Bench-201 index {record.index}, CIFAR-10 test accuracy after 200 epochs "
+      f"{record.cifar10:.1f}%")
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
 plot.draw_nb201_cell(arch_str, ax=axes[0], title="a NAS-Bench-201 cell")
-all_skip = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
-plot.draw_nb201_cell(all_skip, ax=axes[1], title="the all-skip cell (54.3% on CIFAR-10)")
+plot.draw_nb201_cell(all_skip, ax=axes[1], title=f"the all-skip cell ({record.cifar10:.1f}% on CIFAR-10)")
 plt.show()
 
 # %% [markdown]
 # **What did we see.** The left cell reads: node 1 is a 3×3 convolution of the input; node 2 adds
 # a convolution of the input and an average pool of node 1; node 3 adds the input, a convolution
 # of node 1, and node 2. The right cell has no parameters at all: every edge is the identity, and
-# the network it builds reaches only 54.3% test accuracy on CIFAR-10 in the benchmark. Keep it
+# the network it builds reaches only 54.3% test accuracy on CIFAR-10 in the benchmark (the
+# look-up printed above; the benchmark's own table gives 54.30% [Dong & Yang 2020, Table 5]). Keep it
 # in mind: it is the cell that DARTS drifts towards on this space (lesson 02).
 
 # %% [markdown]
@@ -459,12 +464,65 @@ plt.show()
 # no preference would rarely land where the published cells are; the question that Shu et al.
 # ask, and this course follows, is *why* the searches prefer this corner.
 #
-# **NAS-Bench-201 has no width and depth in this sense.** Its cell has a single input node and
-# every node reads every earlier node, so the wiring is always the same; the operations alone
-# decide what a cell computes, and `none` removes edges. What varies instead is how much of the
-# cell has parameters. The number of parameter-free edges (`none`, `skip_connect`,
-# `avg_pool_3x3`) in a uniformly random cell is binomial with $n = 6$, $p = 3/5$; here are 2,000
-# samples from `nb201.sample_nb201` against that law.
+# ### Width and depth of a NAS-Bench-201 cell
+#
+# Shu et al. define width and depth for the DARTS space only. A NAS-Bench-201 cell has one input
+# node, its wiring is fixed, and the operations alone decide which edges exist: `none` removes an
+# edge. Lesson 04 compares NAS-Bench-201 cells by width and depth, so the course carries the
+# definitions over, in one way, which `nb201.nb201_width_depth` computes:
+#
+# 1. **Live edges only.** Drop the `none` edges, then every edge that lies on no path from node 0
+#    to node 3 (an edge into a node that feeds nothing): it does not change what the cell computes.
+#    `skip_connect` and `avg_pool_3x3` count as connections, like convolutions.
+# 2. **The output is a node.** In DARTS, $c_k$ only concatenates; in NAS-Bench-201, node 3 sums
+#    operations like nodes 1 and 2, one of them straight from the input. So nodes 1, 2 **and 3**
+#    each add $c$ times the share of their live edges that come from node 0:
+#    $$	ext{width} = c \sum_{i=1}^{3} 
+# rac{\#\{	ext{live edges } 0 	o i\}}{\#\{	ext{live edges into } i\}},
+#    \qquad 	ext{depth} = 	ext{edges on the longest live path } 0 	o 3 .$$
+#
+# How this differs from the DARTS-space measure of section 4: there are two input nodes there and
+# one here; a DARTS node always has exactly two edges, so it adds $c$ or $c/2$, while a
+# NAS-Bench-201 node has one to three live edges and adds $c$, $c/2$, $c/3$, $2c/3$ or nothing;
+# and DARTS's depth counts the extra edge into $c_k$, which a NAS-Bench-201 cell does not have. The
+# numbers of the two spaces are therefore on different scales: NAS-Bench-201 widths run from $c$ (a
+# single path) to $7c/3$, depths from 1 to 3; DARTS widths from $2c$ to $4c$, depths from 2 to 5.
+# Compare cells within one space, never across.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+dead_edge = "|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
+for label, cell in [("section 3's cell", arch_str), ("all-skip", all_skip), ("a cell with a dead edge", dead_edge),
+                    ("one path of convolutions", "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|nor_conv_3x3~2|")]:
+    w, d = nb201.nb201_width_depth(cell)
+    print(f"{label:<26} width {w:.2f}c, depth {d}")
+shapes = Counter(nb201.nb201_width_depth(bench.ops_of(i)) for i in range(15625)
+                 if nb201.nb201_connected(bench.ops_of(i)))
+print(f"over the {sum(shapes.values()):,} cells whose output is reached from the input "
+      f"({15625 - sum(shapes.values())} are cut off): {len(shapes)} (width, depth) pairs, "
+      f"widths {min(w for w, _ in shapes):.2f}c to {max(w for w, _ in shapes):.2f}c, "
+      f"depths {min(d for _, d in shapes)} to {max(d for _, d in shapes)}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+plot.draw_nb201_cell(arch_str, ax=axes[0], title="section 3's cell", width_depth=True)
+plot.draw_nb201_cell(dead_edge, ax=axes[1], title="a dead edge", width_depth=True)
+plt.show()
+
+# %% [markdown]
+# **Reading the drawings.** Beside each node, in bold, is what it adds to the width (in units of
+# $c$): the share of its live edges that come from node 0. The shaded band follows a longest live
+# path, whose length is the depth. On the left every edge is live: node 1 reads only the input
+# ($+1$), node 2 the input and node 1 ($+1/2$), node 3 the input, node 1 and node 2 ($+1/3$), and
+# the longest path runs through all four nodes. On the right, node 2 feeds nothing (its only
+# outgoing edge, to node 3, is `none`), so the convolution into it is dead (dashed): node 2 adds nothing,
+# node 3 adds $1/2$, and the longest path is 0 → 1 → 3. The all-skip cell has the same width and
+# depth as section 3's cell: width and depth describe the wiring of the live edges, not what the
+# operations compute. Lesson 04 uses exactly these numbers.
+#
+# **What else varies: how much of the cell has parameters.** The number of parameter-free edges
+# (`none`, `skip_connect`, `avg_pool_3x3`) in a uniformly random cell is binomial with $n = 6$,
+# $p = 3/5$; here are 2,000 samples from `nb201.sample_nb201` against that law.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -475,6 +533,8 @@ binomial = {k: math.comb(6, k) * 0.6 ** k * 0.4 ** (6 - k) for k in range(7)}
 print("parameter-free edges   sampled   binomial(6, 0.6)")
 for k in range(7):
     print(f"{k:>20}   {free_edges[k] / 2000:7.3f}   {binomial[k]:8.3f}")
+print(f"mean parameter-free edges: {sum(k * v for k, v in free_edges.items()) / 2000:.2f} sampled, "
+      f"{6 * 0.6:.1f} by the law (n p)")
 print(f"cells with no parameters at all: {3 ** 6} of {5 ** 6:,} ({3 ** 6 / 5 ** 6:.1%})")
 
 # %%

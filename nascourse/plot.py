@@ -257,29 +257,68 @@ def draw_genotype(genotype, title: str | None = None, figsize=(12.0, 4.6), capti
 
 # ------ NAS-Bench-201 cells -------------------------------------------------------------------
 
-def draw_nb201_cell(arch, ax=None, title: str | None = None, figsize=(6.0, 3.2)) -> Figure:
+def draw_nb201_cell(arch, ax=None, title: str | None = None, figsize=(6.0, 3.2),
+                    width_depth: bool = False) -> Figure:
     """Draw a NAS-Bench-201 cell: nodes 0..3 in a row, 6 edges j -> i (Dong & Yang, ICLR 2020, section 2.1).
 
     ``arch`` is 6 op names in ``nb201.NB201_EDGES`` order or an NB201 string
     ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (``nb201.as_nb201``). Edges carrying ``none``
     (removed edges) are drawn faint and dotted, labelled ``none``, so the whole DAG stays visible.
+
+    ``width_depth=True`` annotates the course's reading of width and depth
+    (``nb201.nb201_width_depth``): edges on no path from node 0 to node 3 are drawn dashed and
+    faint (they do not count), a longest path is shaded, each node i = 1, 2, 3 shows its share
+    (live edges from node 0) / (live edges into i), and the title gives the sum and the depth.
     """
-    from .nb201 import NB201_EDGES, as_nb201
+    from fractions import Fraction
+
+    from .nb201 import NB201_EDGES, _nb201_live_edges, as_nb201, nb201_width_depth
     ops = as_nb201(arch)
     fig, ax = _new_axes(ax, figsize)
     pos = {i: (1.3 * i, 0.0) for i in range(4)}
     circles = {i: _node(ax, xy, str(i), "input" if i == 0 else "output" if i == 3 else "node", 9)
                for i, xy in pos.items()}
     rads = {(1, 0): 0.0, (2, 1): 0.0, (3, 2): 0.0, (2, 0): -0.45, (3, 1): 0.45, (3, 0): -0.5}  # arcs above/below
+    live = set(_nb201_live_edges(ops)) if width_depth else {e for e, o in zip(NB201_EDGES, ops) if o != "none"}
+    path = set()
+    if width_depth and live:
+        depth = {0: 0}  # the longest path from node 0, edge by edge (nodes in topological order)
+        came_from = {}
+        for i in (1, 2, 3):
+            sources = [j for t, j in sorted(live) if t == i]
+            if sources:
+                j = max(sources, key=lambda s: depth[s])
+                depth[i], came_from[i] = depth[j] + 1, j
+        node = 3
+        while node in came_from:
+            path.add((node, came_from[node]))
+            node = came_from[node]
     for (i, j), op in zip(NB201_EDGES, ops):
-        faint = op == "none"
-        style = dict(color=op_color(op), lw=1.0 if faint else 2.0, linestyle=":" if faint else "-")
+        faint, dead = op == "none", op != "none" and (i, j) not in live
+        if (i, j) in path:  # a broad pale band under the edges of a longest path
+            ax.add_artist(FancyArrowPatch(pos[j], pos[i], patchA=circles[j], patchB=circles[i],
+                                          connectionstyle=f"arc3,rad={rads[(i, j)]}", arrowstyle="-",
+                                          lw=9, color="#f6c85f", alpha=0.55, zorder=1))
+        style = dict(color=op_color(op), lw=1.0 if faint else 1.4 if dead else 2.0,
+                     linestyle=":" if faint else "--" if dead else "-", alpha=0.45 if dead else 1.0)
         _edge(ax, pos[j], pos[i], circles[j], circles[i], rads[(i, j)], **style)
         x, y = _bezier(pos[j], pos[i], rads[(i, j)], [0.5])[0]
-        ax.text(x, y, OP_SHORT.get(op, op), ha="center", va="center", fontsize=7, zorder=5,
-                color="#9a9a9a" if faint else op_color(op), bbox=_LABEL_BOX)
+        ax.text(x, y, OP_SHORT.get(op, op) + (" (dead)" if dead else ""), ha="center", va="center", fontsize=7,
+                zorder=5, color="#9a9a9a" if faint or dead else op_color(op), bbox=_LABEL_BOX)
     ax.set(xlim=(-0.5, 4.4), ylim=(-1.3, 1.3), aspect="equal")
     ax.axis("off")
+    if width_depth:
+        for i in (1, 2, 3):
+            sources = [j for t, j in live if t == i]
+            share = Fraction(sources.count(0), len(sources)) if sources else Fraction(0)
+            text = f"{share.numerator}/{share.denominator}" if share.denominator > 1 else str(share.numerator)
+            ax.text(pos[i][0] + 0.12, pos[i][1] - 0.3, f"+{text}", ha="left", va="top", fontsize=8,
+                    color="#8c2d04", fontweight="bold", zorder=6, bbox=_LABEL_BOX)
+        if live:
+            w, d = nb201_width_depth(ops)
+            frac = Fraction(w).limit_denominator(6)
+            w_text = f"{frac.numerator}/{frac.denominator}c = {w:.2f}c" if frac.denominator > 1 else f"{w:g}c"
+            title = f"{title + ': ' if title else ''}width {w_text}, depth {d}"
     ax.set_title(title or "NAS-Bench-201 cell", fontsize=10)
     _op_legend(ax, ops, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=3)
     return fig
