@@ -165,7 +165,7 @@ at_least = sum(w >= 3.5 for w, _ in values.values()) / len(values)
 print(f"random cells at least 3.5c wide: {at_least:.1%}")
 
 # %% [markdown]
-# **Is 3.5c evidence?** One cell at 3.5c is weak evidence: 7% of random cells are that wide, so a
+# **Is 3.5c evidence?** One cell at 3.5c is weak evidence: 7.2% of random cells are that wide, so a
 # search without any preference would return one now and then. The evidence is that the cells
 # published by different algorithms (NASNet, ENAS, DARTS, SNAS) all sit at or next to the widest
 # end of their spaces, which random choice would almost never do, and Shu et al.'s experiments,
