@@ -369,7 +369,8 @@ def landscapes(results_dir: Path) -> list[dict]:
         r = _stats().spearman(shape[:, 0], np.array(values), seed=0)
         rd = bench_analysis.spearman(shape[:, 1], np.array(values))
         rows.append(_row(key, None, scale, f"Spearman rho(width, {name})", r.estimate, r.low, r.high, "rho",
-                         (f"Spearman, {r.method}", r.p), f"seed {records[0]['seed']} only; rho(depth, same) = {rd:+.2f}"))
+                         (f"Spearman, {r.method}", r.p),
+                         f"seed {records[0]['seed']} only; rho(depth, same) = {rd:+.2f}"))
     return rows
 
 
@@ -464,7 +465,7 @@ def alpha_misjudges(results_dir: Path) -> list[dict]:
         ops = [[d for d in ds if d["kind"] == "operation"] for ds in decisions]
         differ = [sum(d["choice"] != d["magnitude_choice"] for d in ds) for ds in ops]
         # a share lies in [0, 1]: bootstrap over decisions (those of one supernet are not independent)
-        ci = _stats().mean_ci([float(d["choice"] != d["magnitude_choice"]) for ds in ops for d in ds])
+        ci = _stats().mean_ci([float(d["choice"] != d["magnitude_choice"]) for ds in ops for d in ds], method="bca")
         if suffix == "darts-space":
             st = next(iter(runs.values()))["settings"]
             scale = _scale(f"first-order DARTS, DARTS space, C = {st['C']}, {st['layers']} cells, "
