@@ -134,21 +134,30 @@ def _accuracy(logits: Tensor, y: Tensor) -> float:
 
 
 @torch.no_grad()
-def evaluate(network: nn.Module, batches: Iterable[Batch], criterion: Callable | None = None) -> tuple[float, float]:
-    """(mean loss, accuracy) of ``network`` in eval mode over ``batches``; accuracy nan for a regression.
+def evaluate(network: nn.Module, batches: Iterable[Batch], criterion: Callable | None = None,
+             mode: str = "eval") -> tuple[float, float]:
+    """(mean loss, accuracy) of ``network`` over ``batches``; accuracy nan for a regression.
 
-    The mode is restored afterwards. ``criterion(logits, y)`` is a mean loss, default cross-entropy.
+    ``mode``: "eval" (BatchNorm's running statistics) or "train" (each batch normalised by its own
+    statistics, as SGD sees the training loss). The mode and BatchNorm's running statistics are
+    restored afterwards. ``criterion(logits, y)`` is a mean loss, default cross-entropy.
     """
     batches = batch_list(batches)
+    _check_mode(mode)
     criterion = criterion or F.cross_entropy
     loss_sum, correct, n = 0.0, 0.0, 0
-    with kept_mode(network, False):
+    with kept_mode(network, mode == "train"):
         for x, y in batches:
             logits = logits_of(network(x))
             loss_sum += float(criterion(logits, y)) * len(y)
             correct += _accuracy(logits, y)
             n += len(y)
     return loss_sum / n, correct / n
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("eval", "train"):
+        raise ValueError(f"mode must be 'eval' or 'train', got {mode!r}")
 
 
 class _Moved:
@@ -207,11 +216,11 @@ class Surface:
         return self.loss[j][i], self.acc[j][i]
 
 
-def _points_loop(network, batches, directions, points, criterion) -> list[tuple[float, float]]:
+def _points_loop(network, batches, directions, points, criterion, mode="eval") -> list[tuple[float, float]]:
     out = []
     for coefs in points:
         with _Moved(network, directions, coefs):
-            out.append(evaluate(network, batches, criterion))
+            out.append(evaluate(network, batches, criterion, mode))
     return out
 
 
@@ -252,11 +261,14 @@ def _points_vmap(network, batches, directions, points, criterion, chunk) -> list
     return out
 
 
-def _evaluate_points(network, batches, directions, points, criterion, method, chunk):
+def _evaluate_points(network, batches, directions, points, criterion, method, chunk, mode="eval"):
+    _check_mode(mode)
     if method == "auto":
-        method = AUTO_METHOD.get(trainable(network)[0].device.type, "loop")
+        method = AUTO_METHOD.get(trainable(network)[0].device.type, "loop") if mode == "eval" else "loop"
     if method == "loop":
-        return _points_loop(network, batches, directions, points, criterion)
+        return _points_loop(network, batches, directions, points, criterion, mode)
+    if mode != "eval":
+        raise ValueError("method='vmap' evaluates in eval mode only; use method='loop' for mode='train'")
     if method == "vmap":
         if not isinstance(chunk, int) or chunk < 1:
             raise ValueError(f"chunk (grid points per call) must be a whole number of at least 1, got {chunk!r}")
@@ -266,15 +278,19 @@ def _evaluate_points(network, batches, directions, points, criterion, method, ch
 
 def surface_1d(network: nn.Module, batches: Iterable[Batch], direction: Sequence[Tensor],
                xs: Sequence[float] | None = None, criterion: Callable | None = None, method: str = "auto",
-               chunk: int = 8) -> Surface:
-    """f(a) = L(θ* + a δ) for a in ``xs`` (default ``grid(-1, 1, 21)``); the network is left at θ*."""
+               chunk: int = 8, mode: str = "eval") -> Surface:
+    """f(a) = L(θ* + a δ) for a in ``xs`` (default ``grid(-1, 1, 21)``); the network is left at θ*.
+
+    ``mode="train"``: every batch normalised by its own statistics (the training loss as SGD sees
+    it, with ``batches`` from the training set) instead of BatchNorm's running statistics.
+    """
     batches = batch_list(batches)
     direction = _check_direction(network, direction, "direction")
     xs = list(grid() if xs is None else xs)
     start = time.perf_counter()
-    values = _evaluate_points(network, batches, [direction], [(a,) for a in xs], criterion, method, chunk)
+    values = _evaluate_points(network, batches, [direction], [(a,) for a in xs], criterion, method, chunk, mode)
     return Surface("1d", xs, None, [v[0] for v in values], [v[1] for v in values],
-                   sum(len(y) for _, y in batches), round(time.perf_counter() - start, 3))
+                   sum(len(y) for _, y in batches), round(time.perf_counter() - start, 3), meta={"mode": mode})
 
 
 def surface_2d(network: nn.Module, batches: Iterable[Batch], direction_x: Sequence[Tensor],

@@ -108,6 +108,29 @@ def test_surface_along_a_direction_follows_the_definition(darts_net):
     assert s.loss[0] == pytest.approx(L.evaluate(moved, batches)[0], rel=1e-5)
 
 
+def test_train_mode_surface_uses_batch_statistics_and_restores_the_running_ones(darts_net):
+    batches = images()
+    buffers = [b.clone() for b in darts_net.buffers()]
+    d = L.random_direction(darts_net, 3)
+    s = L.surface_1d(darts_net, batches, d, [0.0, 0.3], mode="train")
+    assert s.meta["mode"] == "train"
+    # the oracle: each batch through a copy in train mode, its loss weighted by the batch size
+    copy = DartsNetwork(DARTS_V2, C=4, layers=3, auxiliary=False)
+    copy.load_state_dict(darts_net.state_dict())
+    copy.train()
+    with torch.no_grad():
+        want = sum(float(F.cross_entropy(S.logits_of(copy(x)), y)) * len(y)
+                   for x, y in batches) / 32
+    assert s.loss[0] == pytest.approx(want, rel=1e-5)
+    assert s.loss[0] != pytest.approx(L.evaluate(darts_net, batches)[0], rel=1e-3)  # not the eval-mode loss
+    assert L.evaluate(darts_net, batches, mode="train")[0] == pytest.approx(want, rel=1e-5)
+    assert all(torch.equal(a, b) for a, b in zip(buffers, darts_net.buffers()))
+    with pytest.raises(ValueError, match="mode must be"):
+        L.evaluate(darts_net, batches, mode="test")
+    with pytest.raises(ValueError, match="eval mode only"):
+        L.surface_1d(darts_net, batches, d, [0.0], method="vmap", mode="train")
+
+
 def test_interpolation_ends_at_each_network():
     a, b = mlp(seed=1), mlp(seed=2)
     x = torch.randn(40, 4, dtype=torch.float64)
