@@ -715,9 +715,12 @@ def hypergradients(results_dir: Path, problems: int = 20) -> list[dict]:
 # ------ The table -------------------------------------------------------------------------------------
 
 #: The functions that compute the rows, in the table's order (each takes ``results_dir``, returns rows).
-MEASUREMENTS = (wide_converge, searched_shapes, short_budget, landscapes, skip_growth, search_trajectories,
-                alpha_misjudges, selection,
-                darts_space_selection, hypergradients, neighbourhood, na_random_search, flatness_searches, darts_es)
+MEASUREMENTS = (skip_growth, search_trajectories,  # lesson 02 (and 06)
+                hypergradients,  # 03
+                wide_converge, searched_shapes, short_budget,  # 04
+                landscapes,  # 05
+                alpha_misjudges, selection, darts_space_selection,  # 06
+                neighbourhood, na_random_search, flatness_searches, darts_es)  # 07
 
 
 def default_results_dir() -> Path:
