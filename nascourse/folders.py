@@ -182,9 +182,9 @@ def hold_folder(folder: str, what: str = "run", *, create: bool = True, wait: bo
                 elsewhere: str = ELSEWHERE) -> FolderLock | None:
     """Take the lock on ``folder`` for this process, or refuse at once if another process holds it.
 
-    create: make ``folder`` and its ``.lock`` if missing. Without ``create``, a folder with no
-        ``.lock`` gives None (no writer now; nothing is created).
-    wait: instead of refusing, say on stderr whom this process waits for, and wait (the data cache).
+    With ``create`` (the default) ``folder`` and its ``.lock`` are made if missing; without it, a
+    folder with no ``.lock`` gives None (no writer now; nothing is created). With ``wait`` (the
+    data cache) a busy folder is not refused: this process says on stderr whom it waits for, and waits.
 
     Once held, a file is made and removed in ``folder``: a folder where nothing can be written is
     refused now, with the system's reason and the fix, before any work starts.
