@@ -10,7 +10,8 @@ course's versions of them:
   (the trained network) marked; pass the same ``levels`` to two cells to compare them;
 * `surface_lines`: 1-D surfaces of several cells on one axis;
 * `variance_surface`: gradient variance over a 2-D grid (``landscape.gradient_variance_grid``)
-  as a 3-D surface, as in the paper's figure.
+  as a 3-D surface, as in the paper's figure; `variance_map`: the same as a top view on a log
+  colour scale, so that the centre is never hidden.
 
 ``plot`` re-exports them. Each returns its Figure; new figures have an explicit ``figsize``.
 Used in lessons 04 and 05.
@@ -84,11 +85,15 @@ def _grid_values(surface, name: str) -> np.ndarray:
     return np.asarray(surface.loss, dtype=float)
 
 
-def contour(surface, levels=None, ax=None, title: str | None = None, log: bool = False) -> Figure:
-    """Contour lines of a 2-D loss surface, each level labelled, the trained network at (0, 0) marked.
+def contour(surface, levels=None, ax=None, title: str | None = None, log: bool = False, filled: bool = False,
+            colorbar=False, label_every: int = 1) -> Figure:
+    """Contour lines of a 2-D loss surface, levels labelled, the trained network at (0, 0) marked.
 
     ``levels``: a list of loss values (share it between two cells to compare them), or a number
     of levels spread over the surface's range (default 10). ``log``: contour log(loss).
+    ``filled``: shade the bands between levels too (the lines stay). ``colorbar``: True for a
+    colour bar beside this axis, or a list of axes to share one bar (two cells on the same levels).
+    ``label_every``: label every n-th level only, so that crowded lines keep readable labels.
     """
     z = _grid_values(surface, "contour")
     if log:
@@ -97,12 +102,50 @@ def contour(surface, levels=None, ax=None, title: str | None = None, log: bool =
     if levels is None or isinstance(levels, int):
         lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
         levels = MaxNLocator(levels or 10).tick_values(lo, hi)
-    levels = [v for v in np.asarray(levels, dtype=float) if np.nanmin(z) <= v <= np.nanmax(z)] or [float(np.nanmin(z))]
-    lines = ax.contour(surface.xs, surface.ys, z, levels=levels, cmap="viridis", linewidths=1.0)
-    ax.clabel(lines, fontsize=7, fmt="%.2f" if not log else "%.1f")
-    ax.plot([0], [0], marker="*", color="#d62728", ms=10)
+    all_levels = np.asarray(levels, dtype=float)
+    levels = [v for v in all_levels if np.nanmin(z) <= v <= np.nanmax(z)] or [float(np.nanmin(z))]
+    norm = Normalize(float(all_levels.min()), float(all_levels.max())) if len(all_levels) > 1 else None
+    shown = None
+    if filled and len(all_levels) > 1:
+        shown = ax.contourf(surface.xs, surface.ys, z, levels=all_levels, cmap="viridis", norm=norm, extend="both")
+    lines = ax.contour(surface.xs, surface.ys, z, levels=levels, colors="k" if filled else None,
+                       cmap=None if filled else "viridis", norm=None if filled else norm, linewidths=0.7 if filled else 1.0)
+    labelled = [v for k, v in enumerate(all_levels) if k % label_every == 0 and v in levels] or levels
+    ax.clabel(lines, levels=labelled, fontsize=7, fmt="%.2f" if not log else "%.1f", inline_spacing=3)
+    ax.plot([0], [0], marker="*", color="#d62728", ms=10, markeredgecolor="white")
     ax.set(xlabel="direction δ", ylabel="direction η", aspect="equal")
     ax.set_title(title or ("log loss" if log else "loss"), fontsize=10)
+    if colorbar:
+        bar = fig.colorbar(shown if shown is not None else lines, ax=colorbar if not isinstance(colorbar, bool) else ax,
+                           shrink=0.85)
+        bar.set_label("log loss" if log else "loss")
+    return fig
+
+
+def variance_map(surface, ax=None, title: str | None = None, vmin: float | None = None, vmax: float | None = None,
+                 colorbar=True) -> Figure:
+    """Gradient variance over a 2-D grid as a map on a log colour scale, one square per grid point.
+
+    A top view, so that the value at the trained network (the star) is never hidden behind the
+    rim; squares rather than interpolated contours, since a 9 x 9 grid is all there is.
+    ``vmin``, ``vmax``: share them between cells; ``colorbar`` as in `contour`.
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.ticker import FuncFormatter, LogLocator
+    z = _grid_values(surface, "variance_map")
+    vmin = float(np.nanmin(z)) if vmin is None else vmin
+    vmax = float(np.nanmax(z)) if vmax is None else vmax
+    fig, ax = _new_axes(ax, (4.6, 4.0))
+    shown = ax.pcolormesh(surface.xs, surface.ys, z, shading="nearest", cmap="magma", norm=LogNorm(vmin, vmax))
+    ax.plot([0], [0], marker="*", color="#2ca02c", ms=11, markeredgecolor="white")
+    ax.set(xlabel="direction δ", ylabel="direction η", aspect="equal")
+    quantity = (surface.meta or {}).get("quantity", "gradient variance")
+    ax.set_title(title or quantity, fontsize=10)
+    if colorbar:
+        bar = fig.colorbar(shown, ax=colorbar if not isinstance(colorbar, bool) else ax, shrink=0.85)
+        bar.ax.yaxis.set_major_locator(LogLocator(base=10))
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+        bar.set_label(f"{quantity} (log scale)")
     return fig
 
 

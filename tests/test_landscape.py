@@ -219,3 +219,22 @@ def test_parameters_the_loss_does_not_read_get_zero_gradient_and_curvature():
     assert with_unused.parameters == without.parameters + 20
     assert S.hessian_max_eigenvalue(model, batches, iters=500, tol=1e-10).value == pytest.approx(
         S.hessian_max_eigenvalue(model.body, batches, iters=500, tol=1e-10).value, rel=1e-6)
+
+
+def test_lesson_05_figures_show_the_centre_and_a_colour_bar():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from nascourse import landscapeplot
+    xs = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    gv = [[10.0 ** (1 + x * x + y * y) for x in xs] for y in xs]
+    fig = landscapeplot.variance_map(L.Surface("2d", xs, xs, gv, gv, 10))
+    assert len(fig.axes) == 2  # the map and its colour bar
+    assert any(line.get_marker() == "*" for line in fig.axes[0].get_lines())  # the trained network, on top
+    plt.close(fig)
+    loss = [[1 + x * x + y * y for x in xs] for y in xs]
+    fig = landscapeplot.contour(L.Surface("2d", xs, xs, loss, loss, 10), levels=[1.25, 1.5, 2.0, 2.5],
+                                filled=True, colorbar=True, label_every=2)
+    assert len(fig.axes) == 2
+    assert sorted({t.get_text() for t in fig.axes[0].texts}) == ["1.25", "2.00"]  # every other level
+    plt.close(fig)
