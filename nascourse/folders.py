@@ -61,13 +61,14 @@ _MEANINGS = {
     errno.EEXIST: ("a file of that name is in the way", "{elsewhere}, or move that file away"),
     errno.EROFS: ("the file system there is mounted read-only", "{elsewhere} on a writable disk"),
     errno.ENOSPC: ("the disk is full", "free some space there, or {elsewhere} on another disk"),
-    errno.EDQUOT: ("your disk quota is used up", "free some space there, or {elsewhere} on another disk"),
     errno.ENAMETOOLONG: ("a name in the path is longer than the file system allows (255 bytes on most)",
                          "{elsewhere}, with a shorter name"),
     errno.EINVAL: ("the file system refuses that name", "{elsewhere}, named with letters, digits, '-', '_' and '.'"),
     errno.ENOENT: ("a folder on the way is missing (removed while in use?)", "{elsewhere}, or create it again"),
     errno.EISDIR: ("a folder is where a file should be", "{elsewhere}, or move that folder away"),
 }
+if hasattr(errno, "EDQUOT"):  # not on every system
+    _MEANINGS[errno.EDQUOT] = ("your disk quota is used up", "free some space there, or {elsewhere} on another disk")
 
 
 def disk_error(e: OSError, path: str, doing: str, elsewhere: str = ELSEWHERE) -> RunFolderError:

@@ -100,7 +100,7 @@ def writing_checkpoint(out: str, what: str = "search"):
             error.resumable = True
         else:
             error = RunFolderError(f"{e}. No checkpoint of this {what} was written before, so there is nothing "
-                                   f"to resume: start it again once the cause is fixed")
+                                   f"to resume: once the cause is fixed, start it again with overwrite=True")
             error.resumable = False
         error.errno = e.errno
         raise error from None

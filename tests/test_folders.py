@@ -169,7 +169,8 @@ def test_two_searches_into_one_folder(env, lone_search, tmp_path):
         go.touch()
         stdout, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
-    same_run(tmp_path / "raced", lone_search)  # no .lock either: the writer removed it when done
+    same_run(tmp_path / "raced", lone_search)
+    assert LOCK not in os.listdir(tmp_path / "raced")  # the writer removed it when done
 
 
 @pytest.mark.parametrize("command", ["train", "select"])
@@ -366,7 +367,7 @@ def test_a_checkpoint_the_disk_refuses_says_whether_the_last_one_resumes(epoch, 
              f"{WORDS[errno.ENOSPC]}. ")
     if epoch == 1:
         assert line == start + ("No checkpoint of this search was written before, so there is nothing to resume: "
-                                "start it again once the cause is fixed")
+                                "once the cause is fixed, start it again with --overwrite")
         assert os.listdir(out) == []  # nothing half-written, no .lock
         return
     command = (f"nascourse search --space nb201 --method darts1 --preset tiny --seed 0 --epochs 2 --out {out} "
@@ -378,6 +379,32 @@ def test_a_checkpoint_the_disk_refuses_says_whether_the_last_one_resumes(epoch, 
     assert main(command.split()[1:] + ["--quiet"]) == 0  # the printed command resumes it
     assert main([*TOY, "--out", str(tmp_path / "lone")]) == 0
     same_run(out, tmp_path / "lone")
+
+
+@pytest.mark.parametrize("what", ["training", "selection"])
+def test_a_refused_checkpoint_of_a_training_or_selection_says_what_resumes(what, tmp_path):
+    from nascourse.runs import atomic_write, save_checkpoint_file, writing_checkpoint
+
+    def disk_full(f):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    path = tmp_path / "checkpoint.pt"
+    with pytest.raises(RunFolderError, match=rf"\. No checkpoint of this {what} was written before, so there is "
+                                             r"nothing to resume: once the cause is fixed, start it again with "
+                                             r"overwrite=True$"):
+        with writing_checkpoint(str(tmp_path), what):
+            atomic_write(str(path), disk_full)
+    save_checkpoint_file(str(path), {"epoch": 1})
+    before = folder_bytes(tmp_path)
+    with pytest.raises(RunFolderError, match=rf"^cannot write {path}: No space left on device \(ENOSPC\): .*\. The "
+                                             rf"previous checkpoint {path} is intact: once there is room \(or the "
+                                             rf"cause is fixed\), continue the {what} with resume=True$"):
+        with writing_checkpoint(str(tmp_path), what):
+            atomic_write(str(path), disk_full)
+    assert folder_bytes(tmp_path) == before
+    with pytest.raises(RunFolderError, match="not the disk"):  # other refusals pass through unchanged
+        with writing_checkpoint(str(tmp_path), what):
+            raise RunFolderError("not the disk")
 
 
 def test_a_figure_the_disk_refuses_is_one_line(tmp_path, monkeypatch):
