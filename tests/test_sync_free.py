@@ -119,6 +119,7 @@ class _SumsOnHost:
         self.train_loss = self.train_acc = self.hypergrad_norm = 0.0
 
     def add(self, step, loss, acc, norm):
+        assert norm is None or isinstance(norm, float)  # the norm came from _arch_update_on_host
         if not math.isfinite(float(loss)) or (norm is not None and not math.isfinite(norm)):
             raise FloatingPointError(f"step {step}: the training loss is {float(loss)}")
         self.train_loss += float(loss)
@@ -155,11 +156,19 @@ SEARCHES = ["darts1-nb201-plain", "darts2-nb201-plain", "idarts-nb201-plain", "g
 @pytest.mark.parametrize("name", SEARCHES)
 def test_searches_give_the_same_results_as_before_the_step_was_sync_free(name, monkeypatch):
     sync_free, free_totals = _search(name, monkeypatch, EpochSums)
+    mixed_calls = []
+
+    def mixed_on_host(*args, **kwargs):
+        mixed_calls.append(args[4])
+        return _mixed_on_host(*args, **kwargs)
+
     with monkeypatch.context() as before_sync_free:
-        before_sync_free.setattr(hypergrad, "_mixed", _mixed_on_host)
+        before_sync_free.setattr(hypergrad, "_mixed", mixed_on_host)
         before_sync_free.setattr(steps_mod, "hypergradient", _hypergradient_checked)
         before_sync_free.setattr(steps_mod, "arch_update", _arch_update_on_host)
         on_host, host_totals = _search(name, before_sync_free, _SumsOnHost)
+    assert bool(mixed_calls) == name.startswith(("darts2", "idarts"))  # the reference formed M·v on the host
+    assert len(free_totals) == len(host_totals) == 2
     assert free_totals == host_totals  # per epoch: the sums of losses, accuracies and norms, bit for bit
     untimed = [[{k: v for k, v in r.items() if k != "seconds"} for r in res.history] for res in (sync_free, on_host)]
     assert untimed[0] == untimed[1]
