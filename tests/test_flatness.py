@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from nascourse import bench
+from nascourse import bench, stats
 from nascourse import flatness as FL
 from nascourse.nb201 import nb201_neighbours
 
@@ -70,6 +70,15 @@ def test_na_rs_counts_distinct_queries_and_scores_by_the_whole_neighbourhood():
     scores = FL.neighbourhood_scores("cifar10_val12")
     assert out.chosen[0] == drawn[np.argmax(scores[drawn])]
     assert "over 5 seeds" in out.summary()
+
+
+def test_summary_gives_the_mean_with_its_interval_and_the_sd_with_n_minus_1():
+    out = FL.random_search(10, seeds=30)
+    ci = stats.mean_ci(out.test)
+    line = out.summary()
+    assert f"{ci.estimate:.2f} [{ci.low:.2f}, {ci.high:.2f}] %" in line
+    assert f"sd {np.std(out.test, ddof=1):.2f}" in line and "over 30 seeds" in line
+    assert "over 1 seed" in FL.random_search(10, seeds=1).summary()
 
 
 def test_bad_search_inputs_name_the_value():
