@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/00_setup.ipynb)
 #
-# About 45 seconds on a CPU with the `tiny` preset; a few minutes on a Colab T4 GPU with the `colab` preset. No GPU needed.
+# Runs in about 35 s on 2 CPU cores at the `tiny` preset; a few minutes on a Colab T4 GPU with the `colab` preset. No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.

@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/07_flatness.ipynb)
 #
-# About 30 seconds on a CPU with the `tiny` preset (one tiny NA-DARTS supernet is searched); no GPU needed.
+# Runs in about 45 s on 2 CPU cores at the `tiny` preset (one tiny NA-DARTS supernet is searched). No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
