@@ -14,6 +14,8 @@ does that cost? Each module is one idea; data flows through them in this order::
     nb201           NAS-Bench-201 cells: nb201_parse, nb201_format, nb201_width_depth, nb201_neighbours
     bench           NAS-Bench-201's measured accuracy of all 15,625 cells: lookup, rank, best
     bench_analysis  what the whole table says about width, depth and the training budget
+    nb301           NAS-Bench-301's surrogate: the predicted accuracy of any DARTS-space cell at any
+                    epoch, checked on 725 measured cells: predict, encode, validate
     controller      ENAS's LSTM policy over DARTS-space cells: EnasController
     supernet        the weight-sharing supernets: DartsSupernet, NB201Supernet
     fast            the same DARTS supernet forward in fewer kernels: FastDartsForward
@@ -74,7 +76,7 @@ _NAMES = {
     "SearchInterrupted": "search",
     "DartsNetwork": "network", "NB201Network": "network",
 }
-_MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis",
+_MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis", "nb301",
             "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
             "search", "select",
             "shuffle", "runs", "folders", "stats", "network", "train", "landscape", "plot", "alphaplot",

@@ -5,7 +5,8 @@
                      [--resume | --overwrite] [--fast] [--device DEV] [--quiet]
                      [--hessian-every N [--early-stop]] [--neighbours K] [--perturbed-edges M] [--beta B]
 
-runs a search with a progress bar, prints the final genotype with its width and depth, and
+runs a search with a progress bar, prints the final genotype with its width and depth (on the
+DARTS space also the NAS-Bench-301 surrogate's predicted accuracy, beside DARTS_V2's), and
 writes into DIR: ``result.json`` (settings and per-epoch history), ``supernet.pt`` (weights),
 ``checkpoint.pt`` (everything needed to resume), ``cell.png`` (the derived cell) and
 ``alpha.png`` (softmax(alpha) over the epochs; for ENAS, its controller's edge frequencies). ``--hessian-every N`` records the largest
@@ -218,6 +219,7 @@ def run_search(args: argparse.Namespace) -> int:
         if args.space == "darts":
             print(f"normal cell: width {last['width']:g}c, depth {last['depth']} (width: how much of the nodes "
                   "reads the cell's inputs, in units of c; depth: edges on the longest path)")
+            print(_nb301_line(result.genotype, last))
             fig = plot.draw_genotype(result.genotype, title=title)
             ops, cells = DARTS_OPS, ("normal", "reduction")
         else:
@@ -236,6 +238,25 @@ def run_search(args: argparse.Namespace) -> int:
         plot.save_figure(fig, os.path.join(out, "alpha.png"))
         print(f"wrote {os.path.join(out, 'result.json')}, supernet.pt, checkpoint.pt, cell.png and alpha.png")
         return 0
+
+
+def _nb301_line(genotype, record: dict) -> str:
+    """The NAS-Bench-301 surrogate's prediction for the searched cell beside DARTS_V2's, or why there is none."""
+    from . import nb301
+    from .genotypes import DARTS_V2
+
+    if record.get("nb301_val_98") is None:
+        if not nb301.available():
+            return "NAS-Bench-301's surrogate would predict this cell's accuracy: pip install onnxruntime"
+        try:
+            nb301.encode(genotype)
+        except ValueError as e:
+            return f"NAS-Bench-301's surrogate cannot score this cell: {e}"
+        record = dict(zip(("nb301_val_12", "nb301_val_98"), nb301.predict(genotype, [12, 98])[0]))
+    v2_12, v2_98 = nb301.predict(DARTS_V2, [12, 98])[0]
+    return (f"NAS-Bench-301's surrogate predicts this cell's CIFAR-10 validation accuracy: "
+            f"{record['nb301_val_98']:.2f}% after 98 epochs of training, {record['nb301_val_12']:.2f}% after 12 "
+            f"(DARTS_V2: {v2_98:.2f}%, {v2_12:.2f}%; a model fitted on NAS-Bench-301's cells, not a measurement)")
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 A search (its configuration: ``methods.py``, re-exported here) returns a ``SearchResult``: the
 configuration, one record per epoch (softmax(alpha), the
 derived genotype, its width and depth, losses, accuracies, the hypergradient norm, seconds; on
-NAS-Bench-201 also the derived cell's real accuracy, looked up in ``bench``; with ``hessian_every``
+NAS-Bench-201 also the derived cell's real accuracy, looked up in ``bench``; on the DARTS space the
+NAS-Bench-301 surrogate's predicted accuracy, ``nb301``, when onnxruntime is installed; with ``hessian_every``
 also λ_max of the α Hessian, ``alpha_eig``), and the final genotype (after DARTS-ES stopped a
 search, the genotype of the epoch it pointed to). Results are data: ``result.save(folder)`` writes
 ``result.json`` and the supernet's weights, ``SearchResult.load(folder)`` reads them back, so a
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import bench
+from . import bench, nb301
 from .genotypes import Genotype, cell_width_depth, genotype_from_str, genotype_to_str
 # the configurations live in methods.py; existing callers import them from here (``history.make_config``)
 from .methods import (CONFIGS, METHODS, PAPER, SPACES, TINY, TINY_METHOD, DartsConfig, EnasConfig,  # noqa: F401
@@ -99,6 +100,10 @@ class SearchResult:
                 for h in result.history:
                     if "bench_cifar10_200" not in h:
                         h.update(ground_truth(h["genotype"]))
+            elif any("nb301_val_98" not in h for h in result.history):  # likewise the surrogate's prediction
+                for h, prediction in zip(result.history, nb301_predictions([h["genotype"] for h in result.history])):
+                    h.setdefault("nb301_val_12", prediction["nb301_val_12"])
+                    h.setdefault("nb301_val_98", prediction["nb301_val_98"])
         except (ValueError, KeyError, TypeError) as e:
             raise RunFolderError(f"{path} is not a readable search result ({type(e).__name__}: {e}); "
                                  "run the search again with overwrite=True") from None
@@ -121,6 +126,26 @@ def ground_truth(cell) -> dict:
     return {"bench_cifar10_200": record.cifar10, "bench_cifar10_12": record.cifar10_test12}
 
 
+def nb301_predictions(genotypes: list) -> list[dict]:
+    """NAS-Bench-301's surrogate on DARTS-space genotypes: per genotype its predicted CIFAR-10 validation
+    accuracy (%) after 12 epochs of NB301's training (``nb301_val_12``, the short-budget view) and after 98
+    (``nb301_val_98``). None for both without onnxruntime, or for a genotype NB301 cannot represent
+    (e.g. a node of ENAS's reading one input twice: ``nb301.encode`` says why). One surrogate call for all."""
+    empty = {"nb301_val_12": None, "nb301_val_98": None}
+    if not nb301.available():
+        return [dict(empty) for _ in genotypes]
+    scored = []
+    for g in genotypes:
+        try:
+            nb301.encode(g)
+            scored.append(g)
+        except ValueError:
+            scored.append(None)
+    kept = [g for g in scored if g is not None]
+    values = iter(nb301.predict(kept, [12, 98]).round(4).tolist() if kept else [])
+    return [dict(empty) if g is None else dict(zip(empty, next(values))) for g in scored]
+
+
 def epoch_record(supernet, epoch: int, stats: dict, seconds: float, weights=None, genotype=None) -> dict:
     """One history entry: softmax(alpha) (or ``weights``), the genotype, width and depth, ``stats``.
 
@@ -134,6 +159,7 @@ def epoch_record(supernet, epoch: int, stats: dict, seconds: float, weights=None
         width, depth = cell_width_depth(genotype.normal, genotype.normal_concat)
         skips = sum(op == "skip_connect" for op, _ in genotype.normal)
         record.update(genotype=genotype_to_str(genotype), width=width, depth=depth, skip_connect=skips)
+        record.update(nb301_predictions([genotype])[0])
     else:
         record.update(genotype=genotype, width=None, depth=None, skip_connect=genotype.count("skip_connect"))
         record.update(ground_truth(genotype))

@@ -30,8 +30,8 @@ Speed: the exported model declared a batch of one row; the packaged copy
 call to onnxruntime instead of one. Measured: 1,000 genotypes x 98 epochs (98,000 rows) take
 8.5-9.8 s of wall time, about 100 genotypes (whole learning curves) per second, on 2 CPU cores
 shared with about 20 other busy processes; the work itself is 1.9 s of CPU time, so a core of
-its own should do about 500 a second (not measured). One row a call, as the original model takes them, costs 1.3 ms
-a row on the same machine: 2 minutes for the same curves.
+its own should do about 500 a second (not measured). One row a call, as the original model
+takes them, costs 1.3 ms a row on the same machine: 2 minutes for the same curves.
 
 Why onnxruntime is a core dependency, not part of the ``lessons`` extra: every DARTS-space search
 records the prediction for its cell (``history.nb301_prediction``), and a Colab lesson installs

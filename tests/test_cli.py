@@ -36,6 +36,13 @@ def test_search_writes_result_cell_and_alpha(space, toy_cifar, tmp_path, capsys)
         genotype = genotype_from_str(result["genotype"])
         assert f"width {result['history'][0]['width']:g}c, depth {result['history'][0]['depth']}" in printed
         assert len(genotype.normal) == 8
+        from nascourse import nb301
+        from nascourse.genotypes import DARTS_V2
+
+        v2 = nb301.predict(DARTS_V2, 98)[0, 0]
+        assert (f"NAS-Bench-301's surrogate predicts this cell's CIFAR-10 validation accuracy: "
+                f"{result['history'][0]['nb301_val_98']:.2f}% after 98 epochs") in printed
+        assert f"(DARTS_V2: {v2:.2f}%" in printed
     # the same seed gives the same genotype
     assert main(["search", "--space", space, "--preset", "tiny", "--epochs", "1", "--out", str(tmp_path / "again"),
                  "--quiet"]) == 0

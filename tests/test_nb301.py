@@ -191,6 +191,18 @@ def test_packaged_data_match_the_sources():
     assert shipped.read_bytes() == (SOURCE / "yahpo-nb301-encoding.json").read_bytes()
 
 
+def test_history_records_none_for_what_nb301_cannot_score():
+    from nascourse.history import nb301_predictions
+
+    twice = DARTS_V2._replace(normal=_with(DARTS_V2.normal, 5, ("skip_connect", 1)))  # as ENAS may sample
+    got = nb301_predictions([DARTS_V2, twice, genotype_to_str(ALL_OPS)])
+    expected = nb301.predict([DARTS_V2, ALL_OPS], [12, 98]).round(4).tolist()
+    assert got == [dict(zip(("nb301_val_12", "nb301_val_98"), expected[0])),
+                   {"nb301_val_12": None, "nb301_val_98": None},
+                   dict(zip(("nb301_val_12", "nb301_val_98"), expected[1]))]
+    assert nb301_predictions([]) == []
+
+
 # ------ Without onnxruntime, and from an installed wheel -----------------------------------------------
 
 def test_missing_onnxruntime_is_said_when_a_prediction_is_asked_for(monkeypatch):

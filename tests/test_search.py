@@ -264,6 +264,28 @@ def test_nb201_history_records_the_derived_cells_real_accuracy(data, tmp_path):
     assert SearchResult.load(str(tmp_path)).history == result.history
 
 
+def test_darts_history_records_the_surrogates_prediction(data, tmp_path, monkeypatch):
+    from nascourse import history, nb301
+
+    result = search(toy_config("darts1", epochs=2), seed=0, device="cpu", dataset=data, progress=False)
+    for h in result.history:
+        assert [h["nb301_val_12"], h["nb301_val_98"]] == nb301.predict(h["genotype"], [12, 98]).round(4)[0].tolist()
+    result.save(str(tmp_path))
+    assert SearchResult.load(str(tmp_path)).history == result.history
+    # a result saved without the predictions gets them when it is loaded
+    import json
+
+    d = json.loads((tmp_path / "result.json").read_text())
+    for h in d["history"]:
+        del h["nb301_val_12"], h["nb301_val_98"]
+    (tmp_path / "result.json").write_text(json.dumps(d))
+    assert SearchResult.load(str(tmp_path)).history == result.history
+    # without onnxruntime the search runs and records None
+    monkeypatch.setattr(history.nb301, "available", lambda: False)
+    result = search(toy_config("darts1", epochs=1), seed=0, device="cpu", dataset=data, progress=False)
+    assert (result.history[0]["nb301_val_12"], result.history[0]["nb301_val_98"]) == (None, None)
+
+
 @pytest.mark.parametrize("space", ["nb201", "darts"])
 def test_nadarts_without_neighbours_is_darts1_to_the_last_bit(space, data):
     darts = search(toy_config("darts1", space), seed=7, device="cpu", dataset=data, progress=False)
