@@ -59,7 +59,7 @@ import numpy as np
 
 from .genotypes import Genotype, as_genotype, check_genotype
 
-#: NASLib's operation order in its compact form of a DARTS cell: (input, index into this tuple).
+#: NASLib's operation order; its compact form of a DARTS cell pairs an input with an index into this tuple.
 NASLIB_OPS = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
               "dil_conv_3x3", "dil_conv_5x5")
 #: The epochs the surrogate predicts (NAS-Bench-301 trained for 100).
@@ -68,7 +68,7 @@ NODES = (2, 3, 4, 5)  # the intermediate nodes; 0 and 1 are the cell's inputs c_
 FIRST_EDGE = {2: 0, 3: 2, 4: 5, 5: 9}  # node m's edge from input j is FIRST_EDGE[m] + j
 N_EDGES = 14
 _PREFIX = "NetworkSelectorDatasetInfo_COLON_darts_COLON_"
-#: The surrogate's 34 categorical inputs, in its order: the edges of each cell, then nodes 3-5's input pairs.
+#: The surrogate's 34 categorical inputs in its order (the edges of each cell, then nodes 3-5's input pairs).
 COLUMNS = tuple([f"{_PREFIX}edge_{cell}_{e}" for cell in ("normal", "reduce") for e in range(N_EDGES)]
                 + [f"{_PREFIX}inputs_node_{cell}_{m}" for cell in ("normal", "reduce") for m in NODES[1:]])
 UNUSED = "#na#"  # the value of an edge no node uses (code 0)
