@@ -38,6 +38,7 @@ does that cost? Each module is one idea; data flows through them in this order::
     train           training a network from scratch: make_train_config, build_network, train
     landscape       loss surfaces and gradient variance: random_direction, surface_2d, gradient_variance
     plot, widgets   figures and notebook front ends
+    claims          the claims the lessons test, the verdict rule, the table: CLAIMS, verdict, show
     evidence        every claim the lessons test, computed from the saved runs: compute, show
 
 A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
@@ -80,7 +81,7 @@ _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201"
             "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
             "search", "select",
             "shuffle", "runs", "folders", "stats", "network", "train", "landscape", "plot", "alphaplot",
-            "landscapeplot", "widgets", "stepcheck", "evidence", "cli")
+            "landscapeplot", "widgets", "stepcheck", "claims", "evidence", "cli")
 
 __all__ = ["__version__", *_NAMES]
 
