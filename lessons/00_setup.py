@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/00_setup.ipynb)
 #
-# About 1 minute on a CPU with the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
+# Runs in about 40 s on 2 CPU cores at the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
@@ -37,7 +37,8 @@ if "google.colab" in sys.modules:
 # 1. say what a neural architecture search (NAS) searches for: a **cell**, written down as a
 #    **genotype**, that is stacked to build a network; and what **weight sharing** in one
 #    **supernet** buys;
-# 2. state the question this course is built around, and where each lesson takes it;
+# 2. state the question this course is built around, the three-step explanation it tests, and
+#    which lesson tests which step;
 # 3. choose a **preset** (`tiny`, `colab`, `paper`) and a **device**, and seed a run so that it
 #    repeats;
 # 4. load CIFAR-10, look at its images, and describe the batches a search sees: augmented on the
@@ -151,19 +152,40 @@ print(f"NAS-Bench-201 space: {5**6:,} cells")
 # loss). At the end each node keeps its two strongest edges and each edge its strongest
 # operation: that is the genotype.
 #
-# **The question of this course.** Cells found this way, by DARTS and by the methods that came
-# after it, keep coming out **wide and shallow**, like the one above. Shu, Wang & Cai (2020)
-# argue that this is because wide, shallow cells converge fastest (their loss landscapes are
-# smooth and their gradients less noisy), and fast convergence is what a short search with shared
-# weights rewards; whether they are also the cells that generalise best is another matter. The
-# course asks: *why do NAS algorithms favour wide and shallow cells, and what does that cost?*
+# **The question of this course.** The cells that NAS methods published (NASNet's, AmoebaNet's,
+# ENAS's, DARTS's, SNAS's) are **wide and shallow**, most of them at or near the widest, shallowest
+# shape their spaces allow, like the one above (Shu, Wang & Cai, ICLR 2020; lessons 01 and 04
+# measure them). Shu et al. explain this in
+# three steps:
 #
-# | lesson | what it does |
-# |---|---|
-# | 00 setup and tour (this one) | presets and devices, CIFAR-10, a one-minute search |
-# | 01 cells and search spaces | operations, genotypes, width and depth of published cells, the NAS-Bench-201 cell |
-# | 02 the supernet and DARTS | mixed operations, the supernet, the alternating search loop, what α does over a search |
-# | 03 hypergradients | first order, unrolled (DARTS second order) and implicit (iDARTS, Zhang et al., ICML 2021) gradients of $L_\text{val}$ with respect to α |
+# 1. **A weight-sharing supernet ranks cells like a short training run.** Its shared weights are
+#    trained only a little, so a cell's score in the supernet says how well the cell does early in
+#    training.
+# 2. **A short training run favours cells that converge fast**, whether or not they end up best.
+# 3. **Wide and shallow cells converge fast**: their loss landscapes are smoother and their gradients
+#    less noisy.
+#
+# If that is right, a search rewards fast convergence, and the cells it returns need not be the ones
+# that are best after a full training. The course asks: *why do NAS algorithms favour wide and
+# shallow cells, and what does that cost?* Each lesson tests a piece of the argument:
+#
+# | lesson | what it does | what it tests |
+# |---|---|---|
+# | 00 setup and tour (this one) | presets and devices, CIFAR-10, a one-minute search | |
+# | 01 cells and search spaces | operations, genotypes, width and depth, the NAS-Bench-201 cell | the observation, on the published cells |
+# | 02 the supernet and DARTS | mixed operations, the supernet, the alternating search loop, α over a search | how far the supernet's judgement follows the real accuracy of the cell it derives (step 1, in part) |
+# | 03 hypergradients | first order, unrolled and implicit (iDARTS) gradients of $L_\text{val}$ with respect to α | the search's own machinery |
+# | 04 wide and shallow cells | NAS-Bench-201 after 12 and 200 epochs; DARTS_V2 rewired and trained; the cells seven searches return | steps 2 and 3, the cost in final accuracy, and whether searches at this scale return wide cells |
+# | 05 landscapes | loss surfaces, gradient variance and sharpness of a wide and a deep cell | step 3's reason |
+# | 06 selection | α's magnitude against each operation's contribution to the supernet | a cost: the cell derived from α |
+# | 07 flat architectures | neighbourhood scores, NA-RS, NA-DARTS, the α Hessian's growth | a cost, and an alternative criterion |
+#
+# No lesson measures step 1 over many cells. The course runs every test at a scale a CPU can afford,
+# far below the papers', and does not assume the papers' answers: each claim gets a verdict at that
+# scale (held; held in direction, not significant; did not hold; not testable at this scale) in one
+# **evidence table**, computed from the saved runs and the NAS-Bench-201 table by `nascourse.evidence`.
+# The README shows the whole table, and each lesson ends with its own rows, e.g.
+# `evidence.show("04")`. Several claims did not hold at this scale; the lessons say which, and why.
 
 # %% [markdown]
 # ## 2. Presets and devices
@@ -347,7 +369,8 @@ for field in ("method", "space", "epochs", "search_images", "image_size", "batch
 # `search` runs the alternating loop: for each batch of $D_\text{train}$ it takes an Adam step on
 # $\alpha$ with a batch of $D_\text{val}$, then an SGD step on $w$. After each epoch it records
 # softmax($\alpha$), the genotype derived from it, its width and depth, and the losses. On the
-# tiny preset this takes about half a minute on a CPU.
+# tiny preset this takes about half a minute on a CPU core that has nothing else to do (the time
+# printed below is that of the run that made these outputs, on a machine shared with other jobs).
 
 # %%
 start = time.perf_counter()
@@ -370,6 +393,8 @@ fig = plot.curves({"train_loss": result.series("train_loss"), "val_loss": result
 fig.axes[0].axhline(math.log(10), color="grey", ls=":", lw=1, label="chance, ln 10")
 fig.axes[0].legend(fontsize=8)
 plt.show()
+print(f"chance level: ln 10 = {math.log(10):.2f}; last epoch: training loss {result.series('train_loss')[-1]:.2f}, "
+      f"validation loss {last['val_loss']:.2f}")
 
 # %% [markdown]
 # The command line runs the same search (and saves its result, a drawing of the cell and a
@@ -421,12 +446,15 @@ assert last["val_loss"] < math.log(10), "the supernet should beat chance on the 
 #   softmax($\alpha$); $w$ is trained on one half of the training set, $\alpha$ on the other
 #   (a bilevel problem).
 # * Published cells such as DARTS's are **wide and shallow**; why searches prefer them, and what
-#   that costs, is the question of the course.
+#   that costs, is the question of the course. Shu et al. answer in three steps (a supernet ranks
+#   cells like a short training run; a short run favours cells that converge fast; wide, shallow
+#   cells converge fast); lessons 01 to 07 test them at CPU scale, and the evidence table gives each
+#   claim's verdict.
 # * **Presets** fix sizes (`tiny`, `colab`, `paper`); `NASCOURSE_PRESET`, `NASCOURSE_DEVICE` and
 #   `NASCOURSE_DATA` set the defaults; a `seed` makes a run repeat on the same machine.
 # * CIFAR-10 lives on the device as bytes; crops and flips run on whole batches there.
-# * A tiny search runs end to end in half a minute, but its α stays within a few thousandths of
-#   uniform: the cell it returns is close to random.
+# * A tiny search runs end to end in about half a minute on a free CPU, but its α stays within a
+#   few thousandths of uniform: the cell it returns is close to random.
 
 # %% [markdown]
 # ## Exercises
