@@ -15,11 +15,11 @@
 # ---
 
 # %% [markdown]
-# # Lesson 04: wide and shallow cells converge faster
+# # Lesson 04: do wide and shallow cells converge faster?
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/04_wide_shallow.ipynb)
 #
-# About 3 minutes on a CPU with the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
+# Runs in about 80 s on 2 CPU cores at the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
@@ -32,23 +32,30 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Learning goals
 #
-# Lessons 01 to 03 ended on cells: the published ones are wide and shallow, and our searches drift
-# towards wide cells too. Shu, Wang & Cai ("Understanding architectures learnt by cell-based
-# neural architecture search", ICLR 2020) explain why: cell-based searches judge an architecture
-# after little training, with shared weights, and **wide, shallow cells converge fastest**. Being
-# fast early is not the same as being good in the end, so the preference may cost accuracy. After
-# this lesson you can
+# Lesson 01 found the published cells at the wide, shallow corner of their search spaces, where
+# few random cells lie. Shu, Wang & Cai ("Understanding architectures learnt by cell-based neural
+# architecture search", ICLR 2020) explain why: cell-based searches judge an architecture after
+# little training, with shared weights, and **wide, shallow cells converge fastest**. Being fast
+# early is not the same as being good in the end, so the preference may cost accuracy. This lesson
+# tests that explanation at a scale a CPU can run, and then asks whether the searches *we* can run
+# return wide, shallow cells at all. After it you can
 #
 # 1. state Shu et al.'s claim and what it predicts about a short and a long training budget;
 # 2. test that prediction on all 15,625 cells of NAS-Bench-201, whose accuracies after 12 and after
-#    200 epochs are both known, with a correlation that is not fooled by the number of convolutions;
+#    200 epochs are both known, with a correlation that is not fooled by the number of convolutions,
+#    and give it an interval;
 # 3. build the paper's experiment: DARTS_V2's cell rewired at random into narrow-deep and
 #    wide-shallow variants with the same operations, trained from scratch with identical settings;
-# 4. read convergence curves by width, and measure the claim as a rank correlation between width and
-#    the test loss at a fixed early epoch;
-# 5. say what a tiny run can show and what it cannot, and read a saved larger run beside it;
-# 6. run SNAS and ENAS, and compare the width and depth of the cells that seven weight-sharing
-#    searches return with random cells of the space and with the published cells.
+# 4. measure "converges faster" as a rank correlation over cells, with an interval, and say what
+#    two seeds and fourteen cells can and cannot separate;
+# 5. compare the cells that seven weight-sharing searches return with uniform random cells of the
+#    space, by a test rather than by eye.
+#
+# **What runs live and what is read from disk.** Live in this notebook: the NAS-Bench-201 analysis
+# (a table lookup), the training of three rewired cells for 3 epochs, and one SNAS search at the
+# tiny preset. Read from saved runs in `lessons/results/` (made with the library on a 2-core CPU;
+# each folder's README gives the command): the training of all fourteen cells over two seeds
+# (section 4), and 49 searches of seven methods (section 5).
 
 # %%
 import json
@@ -56,8 +63,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
-from nascourse import bench, bench_analysis, config, data, exercises, plot
+from nascourse import bench, bench_analysis, config, data, evidence, exercises, plot, stats
 from nascourse import genotypes as G
 from nascourse import variants as V
 from nascourse.train import build_network, make_train_config, train
@@ -70,7 +78,7 @@ print(f"preset: {preset.name}, device: {device}")
 # %% [markdown]
 # ## 1. The claim
 #
-# Recall from lesson 01 how Shu et al. measure a cell. The **width** adds up how much of each
+# Recall from lesson 01 how Shu et al. measure a DARTS cell. The **width** adds up how much of each
 # intermediate node reads the cell's inputs directly ($c$ for a node fed by both inputs, $c/2$ for a
 # node fed by one input and one node); the **depth** is the number of edges on the longest path from
 # an input to the output. The published cells sit at or near the widest, shallowest shape their
@@ -90,8 +98,8 @@ for name in ("NASNET", "AMOEBANET", "ENAS", "DARTS_V2", "SNAS_MILD"):
 # a short training, or with weights shared across the supernet, which amounts to the same thing.
 # (ii) Wide, shallow cells **converge fastest**, so they lead such a ranking. (iii) Fast convergence
 # is not better generalisation: trained to the end, other cells of the same space do as well or
-# better. Lesson 05 looks at *why* wide cells converge fast (a smoother loss landscape, less noisy
-# gradients). This lesson checks (ii) and (iii).
+# better. Lesson 05 looks at *why* wide cells might converge fast (a smoother loss landscape, less
+# noisy gradients). This lesson checks (ii) and (iii).
 #
 # The prediction to test: **a short training budget favours wide and shallow cells more than a
 # long one.**
@@ -100,67 +108,142 @@ for name in ("NASNET", "AMOEBANET", "ENAS", "DARTS_V2", "SNAS_MILD"):
 #
 # NAS-Bench-201 (Dong & Yang, ICLR 2020) trained each of its 15,625 cells twice: for 12 epochs (the
 # budget of a search's inner loop) and for 200 (a final training). `nascourse.bench` holds both, so
-# the prediction can be checked on every cell of a space, not on a dozen. Each NB201 cell has 4 nodes
-# and 6 edges, and the widths and depths are those of lesson 01 (`nb201.nb201_width_depth`); 341
-# cells whose output is cut off from their input have neither, and are left out.
+# the prediction can be checked on every cell of a space, not on a dozen.
 #
-# First, how much do the two budgets agree at all?
+# Shu et al. define width and depth for the DARTS space only. A NAS-Bench-201 cell has one input and
+# every node reads every earlier node, so the course carries the definitions over in one way,
+# defined and drawn in lesson 01 ("Width and depth of a NAS-Bench-201 cell") and computed by
+# `nb201.nb201_width_depth`: only live edges count (not `none`, and on a path from the input node 0
+# to the output node 3); the output node sums edges itself and counts as a node; the width adds, for
+# nodes 1, 2 and 3, the share of each node's live edges that come straight from node 0; the depth
+# is the longest path from node 0 to node 3. Cells whose output is cut off from the input have
+# neither and are left out.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rho_budgets = bench_analysis.budget_spearman("cifar10")
-print(f"Spearman's rho between the 12-epoch and the 200-epoch test accuracy (CIFAR-10): {rho_budgets:.3f}")
+s = bench_analysis.shapes()  # per cell: connected, width, depth, convs (number of convolutions)
+c = s["connected"]
+print(f"connected cells: {c.sum():,} of {bench.N_CELLS:,} ({bench.N_CELLS - c.sum()} cut off); widths "
+      f"{s['width'][c].min():.2f}c to {s['width'][c].max():.2f}c, depths {s['depth'][c].min()} to {s['depth'][c].max()}")
+acc12, acc200 = bench.table()["cifar10_test12"], bench.table()["cifar10"]
+budgets = stats.spearman(acc12[c], acc200[c], n_boot=200)
+print(f"Spearman's rho between the 12-epoch and the 200-epoch test accuracy (CIFAR-10): {budgets}")
 best12, best200 = bench.best("cifar10_test12"), bench.best("cifar10")
 print(f"best cell after 12 epochs : {best12.string}  (200 epochs: {best12.cifar10:.2f}%, "
       f"rank {bench.rank(best12.string)})")
 print(f"best cell after 200 epochs: {best200.string}  (200 epochs: {best200.cifar10:.2f}%)")
 
 # %% [markdown]
-# Spearman's $\rho$ is the correlation of ranks: 1 when the two budgets order the cells
-# identically. At 0.86 they mostly agree, but thousands of cells move by thousands of places.
+# Spearman's $\rho$ is the correlation of ranks: 1 when the two budgets order the cells identically.
+# At 0.86 they mostly agree, but thousands of cells move by thousands of places. (The interval comes
+# from resampling cells; with 15,284 cells it is narrow.)
 #
 # **A confounder.** A cell with more convolutions is more accurate, and since a convolution is never
-# `none`, such a cell also has more edges, so it is both wider and deeper. A plain correlation of
+# `none`, such a cell also has more live edges, so it is both wider and deeper. A plain correlation of
 # depth with accuracy would mostly measure the number of convolutions. So we correlate width and
 # depth with accuracy **within groups of cells that have the same number of convolutions** (0 to 6),
 # and average the groups, weighted by their sizes (`bench_analysis.shape_correlations`). The third
 # target is the **rank gained** from 12 to 200 epochs (rank after 12 minus rank after 200; positive
-# when a cell does better with the long budget).
+# when a cell does better with the long budget). For an interval we resample the cells within each
+# group (with replacement, as many as the group holds) and recompute every correlation, 200 times:
+# the middle 95 % of the 200 values is the interval. `rank_correlations` below computes
+# Spearman's rho as the Pearson correlation of ranks, so that each array is ranked once per
+# resample.
+
+# %%
+def rank_correlations(rows):
+    """Spearman's rho of width and depth with each target: the size-weighted mean over conv-count
+    groups, and pooled over all the cells. rows: one index array per group (cells may repeat)."""
+    ranks = {k: [bench_analysis.rankdata(v[g]) for g in rows] for k, v in arrays.items()}  # within groups
+    pooled = {k: bench_analysis.rankdata(v[np.concatenate(rows)]) for k, v in arrays.items()}
+    sizes = np.array([len(g) for g in rows], dtype=float)
+
+    def pearson(a, b):  # of ranks: Spearman's rho; NaN when a resample leaves a group constant
+        a, b = a - a.mean(), b - b.mean()
+        denom = np.sqrt((a * a).sum() * (b * b).sum())
+        return (a * b).sum() / denom if denom > 0 else np.nan
+
+    out = {}
+    for shape in ("width", "depth"):
+        for target in ("12 epochs", "200 epochs", "rank gained"):
+            rho = np.array([pearson(x, y) for x, y in zip(ranks[shape], ranks[target])])
+            ok = ~np.isnan(rho)
+            out[shape, target] = (rho[ok] * sizes[ok]).sum() / sizes[ok].sum()
+            out[shape, target, "pooled"] = pearson(pooled[shape], pooled[target])
+        out[shape, "change"] = out[shape, "200 epochs"] - out[shape, "12 epochs"]
+    return out
+
+
+gain = bench_analysis.rank_change("cifar10")
+arrays = {"width": s["width"], "depth": s["depth"].astype(float), "12 epochs": acc12, "200 epochs": acc200,
+          "rank gained": gain}
+groups = [np.flatnonzero(c & (s["convs"] == k)) for k in range(7)]  # cells with 0, 1, ..., 6 convolutions
+estimate = rank_correlations(groups)
+assert abs(estimate["depth", "12 epochs"] - bench_analysis.shape_correlations("cifar10_test12").depth) < 1e-9
+rng = np.random.default_rng(0)
+boot = [rank_correlations([rng.choice(g, size=len(g)) for g in groups]) for _ in range(200)]
+interval = {k: np.percentile([b[k] for b in boot], [2.5, 97.5]) for k in estimate}
 
 # %%
 # NBVAL_CHECK_OUTPUT
-targets = {"test accuracy after 12 epochs": "cifar10_test12", "test accuracy after 200 epochs": "cifar10",
-           "rank gained from 12 to 200 epochs": bench_analysis.rank_change("cifar10")}
-print(f"{'Spearman rho with ...':36s} {'width':>7s} {'depth':>7s}   (pooled: width, depth)")
-correlations = {}
-for label, target in targets.items():
-    r = bench_analysis.shape_correlations(target)
-    correlations[label] = r
-    print(f"{label:36s} {r.width:+7.3f} {r.depth:+7.3f}   ({r.pooled_width:+.3f}, {r.pooled_depth:+.3f})")
+labels = {"12 epochs": "test accuracy after 12 epochs", "200 epochs": "test accuracy after 200 epochs",
+          "change": "  change, 200 minus 12 epochs", "rank gained": "rank gained from 12 to 200 epochs"}
+
+
+def with_interval(key):
+    return f"{estimate[key]:+.2f} [{interval[key][0]:+.2f}, {interval[key][1]:+.2f}]"
+
+
+print(f"Spearman rho [95 % interval], {c.sum():,} cells         {'width':>20s}  {'depth':>20s}")
+print("within conv-count groups, weighted by size:")
+for key, label in labels.items():
+    print(f"  {label:44s}  {with_interval(('width', key)):>20s}  {with_interval(('depth', key)):>20s}")
+print("pooled, conv count ignored:")
+for key in ("12 epochs", "200 epochs", "rank gained"):
+    print(f"  {labels[key]:44s}  {with_interval(('width', key, 'pooled')):>20s}  "
+          f"{with_interval(('depth', key, 'pooled')):>20s}")
 
 # %% [markdown]
-# The numbers in parentheses are the pooled correlations, conv count ignored: there every shape
-# looks good, because shape stands in for the number of convolutions. Within the groups, the
-# picture the prediction asks for appears, in depth much more than in width. After 12 epochs, deeper
-# cells are *less* accurate ($\rho = -0.13$); after 200 epochs depth no longer matters ($+0.01$); and
-# the deeper a cell, the more ranks it gains when the training is long ($+0.28$). Width matters
-# little for accuracy at either budget ($+0.03$, $+0.09$), but wider cells also gain ranks ($+0.14$),
-# which is not what the claim predicts. The figure shows the rank gained against depth, per
-# number of convolutions.
+# The pooled correlations, conv count ignored, make every shape look good, because shape stands in
+# for the number of convolutions. Within the groups the picture is plain:
+#
+# * **Width is unrelated to accuracy after 12 epochs** ($\rho = +0.03$, interval on the table): the
+#   short budget does not favour wide cells in this space. After 200 epochs width helps a little
+#   ($+0.09$), and wide cells *gain* ranks from the long budget ($+0.14$), the opposite of what the
+#   claim predicts.
+# * **The budget effect is in depth.** After 12 epochs deeper cells are less accurate
+#   ($\rho = -0.13$); after 200 epochs depth no longer matters ($+0.01$, an interval that includes
+#   0); the change, $+0.14$, has an interval far from zero; and the deeper a cell, the more ranks
+#   it gains from the long budget ($+0.28$).
+#
+# The figure shows the mean rank gained against depth, per number of convolutions, with 95 %
+# intervals.
 
 # %%
-s = bench_analysis.shapes()
-gain = targets["rank gained from 12 to 200 epochs"]
-fig, ax = plt.subplots(figsize=(6.0, 3.6))
+# NBVAL_CHECK_OUTPUT
+print(f"{'convolutions':>12s}  {'depth':>5s}  mean rank gained, 12 -> 200 epochs [95 % t-interval] (n)")
+gained = {}  # (convs, depth) -> Interval
 for convs in range(1, 6):
-    keep = s["connected"] & (s["convs"] == convs)
-    depths = sorted(set(s["depth"][keep].tolist()))
-    means = [gain[keep & (s["depth"] == d)].mean() for d in depths]
-    ax.plot(depths, means, "o-", label=f"{convs} convolutions")
+    for depth in (1, 2, 3):
+        keep = c & (s["convs"] == convs) & (s["depth"] == depth)
+        if keep.sum() >= 2:
+            gained[convs, depth] = stats.mean_ci(gain[keep], method="t")
+            print(f"{convs:12d}  {depth:5d}  {gained[convs, depth].format(0)}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 3.8))
+for k, convs in enumerate(range(1, 6)):
+    depths = [d for d in (1, 2, 3) if (convs, d) in gained]
+    mid = [gained[convs, d].estimate for d in depths]
+    err = [[gained[convs, d].estimate - gained[convs, d].low for d in depths],
+           [gained[convs, d].high - gained[convs, d].estimate for d in depths]]
+    x = np.array(depths) + 0.06 * (k - 2)  # side by side, so the interval bars do not overlap
+    ax.errorbar(x, mid, yerr=err, fmt="o-", capsize=3, ms=4, color=plt.cm.viridis(k / 4), label=f"{convs}")
 ax.axhline(0, color="grey", lw=0.7)
 ax.set(xlabel="depth of the cell", ylabel="mean rank gained, 12 → 200 epochs", xticks=[1, 2, 3])
-ax.set_title("NAS-Bench-201, CIFAR-10: deep cells need the long budget", fontsize=10)
-ax.legend(fontsize=8)
+ax.set_title("NAS-Bench-201, CIFAR-10: deep cells gain from the long budget", fontsize=10)
+ax.legend(title="convolutions", fontsize=8, title_fontsize=8, loc="upper left")
+ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
@@ -168,25 +251,31 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for label, shape in (("top 100 after 12 epochs", bench_analysis.top_shape("cifar10_test12")),
-                     ("top 100 after 200 epochs", bench_analysis.top_shape("cifar10")),
-                     ("all connected cells", bench_analysis.connected_shape())):
-    print(f"{label:26s} mean width {shape.width:.2f}c, depth {shape.depth:.2f}, convolutions {shape.convs:.2f}")
+def top_rows(metric, k=100):
+    """Benchmark indices of the k connected cells with the highest `metric` (as bench_analysis.top_shape)."""
+    rows = np.flatnonzero(c)
+    return rows[np.argsort(-bench.table()[metric][rows], kind="stable")[:k]]
+
+
+for label, rows_ in (("top 100 after 12 epochs", top_rows("cifar10_test12")),
+                     ("top 100 after 200 epochs", top_rows("cifar10")), ("all connected cells", np.flatnonzero(c))):
+    print(f"{label:26s} " + ", ".join(f"{key} {stats.mean_ci(s[key][rows_].astype(float), method='t')}"
+                                      for key in ("width", "depth", "convs")))
 
 # %% [markdown]
 # ### What did we see
 #
 # * The benchmark supports the part of the claim about **depth**: a 12-epoch budget penalises deep
 #   cells (within equal numbers of convolutions, $\rho = -0.13$), a 200-epoch budget does not
-#   ($+0.01$), and deep cells gain the most ranks from the longer training. In the figure, within
-#   every number of convolutions, depth-3 cells fare 1,600 to 3,300 ranks better than depth-1 cells
-#   (with 3 convolutions: depth-1 cells lose 1,811 ranks on average, depth-3 cells gain 722).
+#   ($+0.01$), and deep cells gain the most ranks from the longer training ($+0.28$). In the figure,
+#   within every number of convolutions from 1 to 4, depth-3 cells gain more ranks than depth-1
+#   cells, with intervals that do not overlap.
 # * It does not support the part about **width** in this space: wide cells are not more accurate
-#   after 12 epochs, and they gain ranks from longer training rather than lose them.
+#   after 12 epochs ($+0.03$), and they gain ranks from the longer training rather than lose them.
 # * The best cells at either budget are wider and deeper than average, because they have more
-#   convolutions (4 against 2.4); the top 100 after 12 epochs are a little shallower (2.76 against
-#   2.85). NAS-Bench-201's cell is small (4 nodes), so shapes range only from depth 1 to 3 and
-#   width 1c to 2.33c; DARTS's cell (next section) has far more room.
+#   convolutions (3.91 and 4.05 against 2.43). NAS-Bench-201's cell is small (4 nodes), so shapes
+#   range only from depth 1 to 3 and width 1.00c to 2.33c; DARTS's cell (next section) has far more
+#   room.
 #
 # ## 3. The experiment of the paper, live: DARTS_V2 rewired
 #
@@ -194,10 +283,10 @@ for label, shape in (("top 100 after 12 epochs", bench_analysis.top_shape("cifar
 # (`variants.random_connections`, as their code does), then group the variants by width: three each
 # at 2c, 2.5c, 3c and 3.5c, named c1 to c12 with width rising and depth falling
 # (`variants.width_family`). All variants have the same operations and only the wiring differs;
-# their parameter counts differ a little (by at most 11 %), because a skip connection that reads an
-# input of a reduction cell must halve the resolution and becomes a small strided convolution. Add DARTS_V2 itself (3.5c, depth 3) and its
-# widest-shallowest form (`variants.widest_shallowest`: every operation rewired to the inputs, 4c,
-# depth 2).
+# their parameter counts differ a little, because a skip connection that reads an input of a
+# reduction cell must halve the resolution and becomes a small strided convolution. Add DARTS_V2
+# itself (3.5c, depth 3) and its widest-shallowest form (`variants.widest_shallowest`: every
+# operation rewired to the inputs, 4c, depth 2).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -207,72 +296,82 @@ print("  ".join(f"{name} {w:.1f}c/{d}" for name, (w, d) in shape.items()))
 for name in ("c1", "c2"):
     inputs = sorted({j for _, j in dict(family)[name].normal if j < 2})
     print(f"{name}'s normal cell reads the cell inputs {inputs} (0 = c_(k-2), 1 = c_(k-1))")
+widths = np.array([w for w, _ in shape.values()])
+depths = np.array([d for _, d in shape.values()], dtype=float)
+print(f"width against depth over these 14 cells: {stats.spearman(widths, depths)}")
+
+# %% [markdown]
+# In this family **width and depth are nearly one variable** ($\rho = -0.88$): wider cells are
+# shallower. Whatever we measure below against width, we measure against depth too, and the
+# family cannot say which of the two does the work. The only cells that differ in depth at the same
+# width are c1 and c2 against c3 (2c, depths 5 and 4) and c4 and c5 against c6 (2.5c, depths 4 and
+# 3), and they differ in their wiring in other ways too.
+#
+# The three cells trained live below, normal cells drawn with their width and depth:
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13.0, 3.4))
+fig.subplots_adjust(left=0.01, right=0.99, bottom=0.16, top=0.88, wspace=0.06)
 for ax, name in zip(axes, ("c1", "DARTS_V2", "wide")):
     g = dict(family)[name]
-    w, d = shape[name]
-    plot.draw_cell(g.normal, g.normal_concat, ax=ax, title=f"{name}: width {w:.1f}c, depth {d}")
+    plot.draw_cell(g.normal, g.normal_concat, ax=ax, title=name, legend=False)  # the title adds width, depth
+ops_used = sorted({op for name in ("c1", "DARTS_V2", "wide") for op, _ in dict(family)[name].normal})
+fig.legend(handles=[Line2D([], [], color=plot.op_color(op), lw=2.5, label=op) for op in ops_used]
+           + [Line2D([], [], color="#9a9a9a", lw=1.2, ls="--", label="concat")],
+           loc="lower center", ncol=len(ops_used) + 1, fontsize=8, frameon=False)
 plt.show()
 
 # %% [markdown]
-# Now train some of them from scratch, with one set of settings: DARTS's evaluation recipe
-# (`make_train_config("darts", preset)`: SGD with momentum 0.9, learning rate 0.025 cosine, weight decay
-# 3e-4, gradient clipping at 5) without the auxiliary head, drop-path or cutout, as Shu et al. train
-# their variants. The tiny preset's network is small (C = 8 channels, 5 cells, 16 × 16 images) and
-# so is its data: 2,000 training images, 3 epochs, test loss on the first 1,000 test images. Six
-# cells span the family: c1 and c3 (2c), c6 (2.5c), c9 (3c), DARTS_V2 (3.5c) and the wide form (4c).
+# Now train them from scratch, with one set of settings: DARTS's evaluation recipe
+# (`make_train_config("darts", preset)`, printed below) without the auxiliary head, drop-path or
+# cutout, as Shu et al. train their variants. The tiny preset's network is small (C = 8 channels,
+# 5 cells, 16 × 16 images) and so is its data: 2,000 training images, 3 epochs, test loss on the
+# first 1,000 test images. Three cells, one seed: the narrowest and deepest (c1, 2c, depth 5),
+# DARTS_V2 (3.5c, depth 3) and the widest, shallowest form (4c, depth 2).
 
 # %%
+WIDTH_COLORS = {2.0: "#fdae61", 2.5: "#d7191c", 3.0: "#2c7bb6", 3.5: "#5e3c99", 4.0: "#1a1a1a"}  # one per width
+DEPTH_STYLES = {2: ("-", "o"), 3: ("--", "s"), 4: ("-.", "^"), 5: (":", "v")}  # line style and marker per depth
+
 sizes = {"tiny": dict(epochs=3, train_images=2000)}.get(preset.name, dict(epochs=10))
 train_config = make_train_config("darts", preset, auxiliary_weight=0.0, drop_path_max=0.0, **sizes)
+print(f"SGD, momentum {train_config.momentum}, learning rate {train_config.lr} cosine to {train_config.lr_min}, "
+      f"weight decay {train_config.weight_decay}, gradient clipping at {train_config.grad_clip}, batch "
+      f"{train_config.batch_size}, {train_config.epochs} epochs on {train_config.train_images} images")
 cifar = data.load_dataset("cifar10")
 live = []
-for name in ("c1", "c3", "c6", "c9", "DARTS_V2", "wide"):
+for name in ("c1", "DARTS_V2", "wide"):
     result = train(build_network(dict(family)[name], train_config), train_config, seed=0, device=device,
                    dataset=cifar, progress=False)
     w, d = shape[name]
     live.append({"name": name, "width": w, "depth": d, "history": result.history})
-    last = result.history[-1]
-    print(f"{name:8s} {w:.1f}c/{d}: test loss by epoch {[round(h['test_loss'], 3) for h in result.history]}, "
-          f"final test accuracy {100 * last['test_acc']:.1f}%  ({sum(h['seconds'] for h in result.history):.0f} s)")
+    print(f"{name:8s} {w:.1f}c/{d}: test loss by epoch {[round(h['test_loss'], 2) for h in result.history]}, "
+          f"final test accuracy {100 * result.history[-1]['test_acc']:.1f}%")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13.0, 4.0))
-plot.curves_by_width(live, "train_loss", ax=axes[0], title="training loss (train mode, augmented)")
-plot.curves_by_width(live, "test_loss", ax=axes[1], title="test loss (eval mode)")
+fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.6))
+for ax, key, title in zip(axes, ("train_loss", "test_loss"), ("training loss (train mode, augmented)",
+                                                             "test loss (eval mode)")):
+    for run in live:
+        ls, marker = DEPTH_STYLES[run["depth"]]
+        ax.plot([h["epoch"] for h in run["history"]], [h[key] for h in run["history"]], ls=ls, marker=marker,
+                color=WIDTH_COLORS[run["width"]], label=f"{run['name']} ({run['width']:g}c, depth {run['depth']})")
+    ax.set(xlabel="epoch", ylabel=key.replace("_", " "), xticks=range(1, train_config.epochs + 1))
+    ax.set_title(f"{title}, one seed", fontsize=10)
+    ax.grid(alpha=0.3)
+axes[1].legend(fontsize=8)
 plt.show()
-
-# %% [markdown]
-# To turn "dark curves fall first" into a number, take the **Spearman correlation between width and
-# the test loss at a fixed epoch**. The claim predicts a negative value (wider, lower loss), most
-# clearly early on.
-
-# %%
-def width_loss_rho(runs, epoch, key="test_loss"):
-    """Spearman's rho between the runs' widths and their `key` at `epoch` (1-based)."""
-    widths = [r["width"] for r in runs]
-    values = [r["history"][epoch - 1][key] for r in runs]
-    return bench_analysis.spearman(np.array(widths), np.array(values))
-
-
-for epoch in range(1, train_config.epochs + 1):
-    print(f"epoch {epoch}: rho(width, test loss) = {width_loss_rho(live, epoch):+.2f}   "
-          f"rho(width, train loss) = {width_loss_rho(live, epoch, 'train_loss'):+.2f}")
 
 # %% [markdown]
 # ### What did we see
 #
-# At the tiny scale the six cells end within 0.1 of each other in test loss and within a few points
-# of accuracy, around 35 %; their curves cross, and the correlation of width with test loss changes
-# sign from epoch to epoch. With 96 steps on 2,000 images, the noise of one seed is as large as
-# the effect we are looking for: the tiny run shows the experiment and its measurements, not its
-# result. (The training loss, averaged over a whole epoch in train mode, is the less noisy of the
-# two; the test loss is measured once per epoch in eval mode, with batch-norm statistics that are
-# still settling.) For the result we need longer training, more cells and more than one seed.
+# At the tiny scale the three cells end close together in test loss and within a few points of
+# accuracy, and their curves may cross. With 3 short epochs on 2,000 images and one seed, the noise
+# of a run is as large as the effect we are looking for: the tiny run shows the experiment and its
+# measurements, not its result. Three cells cannot give a rank correlation worth an interval
+# either. For the result we need longer training, all the cells and more than one seed.
 #
-# ## 4. At a larger scale: the whole family, two seeds
+# ## 4. At a larger scale: the whole family, two seeds (saved)
 #
 # The saved run in `lessons/results/width-family/` trains all 14 cells with the same recipe, at a scale
 # a 2-core CPU manages in under an hour per seed: C = 8, 5 cells, 16 × 16 images, 5,000 training
@@ -281,6 +380,7 @@ for epoch in range(1, train_config.epochs + 1):
 # 600 epochs: the saved run is about 1/3000 of their compute per cell.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 results = Path("results/width-family")  # the notebook runs in lessons/
 if not results.exists():
     results = Path("lessons/results/width-family")  # or from the repository root
@@ -289,73 +389,129 @@ for path in sorted(results.glob("seed*/*.json")):
     run = json.loads(path.read_text())
     saved.setdefault(run["seed"], {})[run["name"]] = run
 seeds = sorted(saved)
-names = [name for name, _ in family if all(name in saved[s] for s in seeds)]
+names = sorted(name for name, _ in family if all(name in saved[seed] for seed in seeds))  # as the evidence table
 epochs = len(saved[seeds[0]][names[0]]["history"])
 config0 = saved[seeds[0]][names[0]]["config"]
 print(f"{len(names)} cells x seeds {seeds}; {epochs} epochs; C={config0['C']}, {config0['layers']} cells, "
       f"{config0['image_size']}x{config0['image_size']}, {config0['train_images']} training images")
+# test loss, (seeds, cells, epochs)
+loss = np.array([[[h["test_loss"] for h in saved[seed][n]["history"]] for n in names] for seed in seeds])
+train_loss = np.array([[[h["train_loss"] for h in saved[seed][n]["history"]] for n in names] for seed in seeds])
+width = np.array([shape[n][0] for n in names])
+depth = np.array([shape[n][1] for n in names])
 
-# the mean over seeds of each cell's curves
-mean_runs = []
-for name in names:
-    runs = [saved[s][name] for s in seeds]
-    history = [{"epoch": e + 1, **{k: float(np.mean([r["history"][e][k] for r in runs]))
-                                   for k in ("train_loss", "test_loss", "test_acc")}} for e in range(epochs)]
-    mean_runs.append({"name": name, "width": runs[0]["width"], "depth": runs[0]["depth"], "history": history})
+# %% [markdown]
+# The figure groups the cells by shape: one colour per width, one line style per depth. Each line
+# is the mean over the group's cells and both seeds; the band spans the lowest and highest run of
+# the group (cells × seeds), so that the spread between seeds and between wirings is visible. The
+# right panel gives each cell's **mean test loss over the 12 epochs** (lower = converged faster;
+# the area under its curve), one dot per seed, against its width.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13.0, 4.2))
-plot.curves_by_width(mean_runs, "test_loss", ax=axes[0], label_every=1,
-                     title=f"test loss, mean of {len(seeds)} seeds")
-plot.curves_by_width(mean_runs, "train_loss", ax=axes[1], title=f"training loss, mean of {len(seeds)} seeds")
+groups = {}  # (width, depth) -> indices of the cells of that shape
+for i, n in enumerate(names):
+    groups.setdefault((width[i], depth[i]), []).append(i)
+x_epochs = np.arange(1, epochs + 1)
+fig, axes = plt.subplots(1, 3, figsize=(15.0, 4.3), gridspec_kw=dict(width_ratios=[1, 1, 0.9]))
+for ax, values, title in ((axes[0], loss, "test loss"), (axes[1], train_loss, "training loss")):
+    for (w, d), members in sorted(groups.items()):
+        runs = values[:, members].reshape(-1, epochs)  # (seeds x cells, epochs)
+        ls, _ = DEPTH_STYLES[d]
+        ax.fill_between(x_epochs, runs.min(0), runs.max(0), color=WIDTH_COLORS[w], alpha=0.15, lw=0)
+        ax.plot(x_epochs, runs.mean(0), ls=ls, color=WIDTH_COLORS[w], lw=1.6,
+                label=f"{w:g}c, depth {d}: {', '.join(names[i] for i in members)}")
+    ax.set(xlabel="epoch", ylabel=title, xticks=range(1, epochs + 1, 1))
+    ax.set_title(f"{title}: mean and range of {len(seeds)} seeds × cells of a shape", fontsize=10)
+    ax.grid(alpha=0.3)
+axes[0].legend(fontsize=7, loc="upper right", title="width, depth: cells", title_fontsize=7)
+area = loss.mean(axis=2)  # (seeds, cells): mean test loss over the epochs
+for i, n in enumerate(names):
+    ls, marker = DEPTH_STYLES[depth[i]]
+    offset = 0.05 * (groups[(width[i], depth[i])].index(i) - 1)  # cells of one shape side by side
+    axes[2].scatter(np.full(len(seeds), width[i] + offset), area[:, i], marker=marker, s=22,
+                    color=WIDTH_COLORS[width[i]], zorder=3)
+    if n in ("c1", "c2", "c3", "wide"):
+        axes[2].annotate(n, (width[i] + offset, area[:, i].max()), xytext=(4, 2), textcoords="offset points",
+                         fontsize=7)
+axes[2].legend(handles=[Line2D([], [], ls="", marker=m, color="0.3", label=f"depth {d}")
+                        for d, (_, m) in DEPTH_STYLES.items()], fontsize=7, loc="upper right")
+axes[2].set(xlabel="width of the normal cell (c)", ylabel="mean test loss over the 12 epochs",
+            xticks=sorted(WIDTH_COLORS))
+axes[2].set_title("each cell, one dot per seed", fontsize=10)
+axes[2].grid(alpha=0.3)
+fig.tight_layout()
 plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
-print("Spearman rho(width, test loss) by epoch:")
-print("epoch " + " ".join(f"{e:>6d}" for e in range(1, epochs + 1)))
-for s in seeds:
-    runs = [saved[s][n] for n in names]
-    print(f"seed {s} " + " ".join(f"{width_loss_rho(runs, e):+6.2f}" for e in range(1, epochs + 1)))
-print("mean   " + " ".join(f"{width_loss_rho(mean_runs, e):+6.2f}" for e in range(1, epochs + 1)))
-print("\nSpearman rho(depth, test loss) by epoch, mean of seeds:")
-depth_rho = [bench_analysis.spearman(np.array([r["depth"] for r in mean_runs]),
-                                     np.array([r["history"][e - 1]["test_loss"] for r in mean_runs]))
-             for e in range(1, epochs + 1)]
-print("       " + " ".join(f"{v:+6.2f}" for v in depth_rho))
+# %% [markdown]
+# **Measuring the claim.** The claim predicts a negative Spearman correlation between width and the
+# test loss (wider, lower loss). The measure the course's evidence table uses is the correlation
+# over the 14 cells of width with the mean test loss over the 12 epochs, averaged over the two
+# seeds. Its interval resamples cells; its p-value permutes them. Below it: each seed on its own
+# (one correlation per seed), one early and the last epoch, the same without c1 and c2, and depth
+# in place of width. These rows are not independent evidence: the two seeds train the same cells,
+# and neighbouring epochs of one run are nearly the same measurement.
 
 # %%
 # NBVAL_CHECK_OUTPUT
+others = np.array([n not in ("c1", "c2") for n in names])
+measures = {"mean over epochs, mean of seeds": area.mean(0)}
+measures.update({f"mean over epochs, seed {seed}": area[k] for k, seed in enumerate(seeds)})
+measures.update({"epoch 3, mean of seeds": loss[:, :, 2].mean(0), "epoch 12, mean of seeds": loss[:, :, -1].mean(0)})
+print(f"{'test loss':34s}  {'Spearman rho(width, test loss) [95 %], p (n)':60s}")
+for label, y in measures.items():
+    print(f"{label:34s}  {stats.spearman(width, y)}")
+for label in ("mean over epochs, mean of seeds", "epoch 12, mean of seeds"):
+    print(f"{label + ', without c1, c2':34s}  {stats.spearman(width[others], measures[label][others])}")
+print(f"depth in place of width, mean over epochs, mean of seeds: {stats.spearman(depth, area.mean(0))}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+acc = np.array([[100 * saved[seed][n]["history"][-1]["test_acc"] for n in names] for seed in seeds])  # (seeds, cells)
 print(f"{'cell':8s} {'width':>6s} {'depth':>5s}  {'test loss ep 3':>14s}  {'final test loss':>15s}  "
-      f"{'final test acc':>14s}")
-for run in sorted(mean_runs, key=lambda r: (r["width"], -r["depth"])):
-    h = run["history"]
-    per_seed = [100 * saved[s][run["name"]]["history"][-1]["test_acc"] for s in seeds]
-    print(f"{run['name']:8s} {run['width']:5.1f}c {run['depth']:5d}  {h[2]['test_loss']:14.3f}  "
-          f"{h[-1]['test_loss']:15.3f}  {np.mean(per_seed):9.2f}% ± {np.std(per_seed):.2f}")
+      f"final test accuracy: seeds {', '.join(map(str, seeds))}; mean [95 % t-interval] (n)")
+for i in sorted(range(len(names)), key=lambda i: (width[i], -depth[i])):
+    a = stats.mean_ci(acc[:, i], method="t")
+    print(f"{names[i]:8s} {width[i]:5.1f}c {depth[i]:5d}  {loss[:, i, 2].mean():14.2f}  {loss[:, i, -1].mean():15.2f}  "
+          f"{', '.join(f'{v:.1f}' for v in acc[:, i])}%; {a.format(1)}")
+print("\nc1 and c2 against the 12 other cells (each cell: the mean of its seeds):")
+print(f"  final test loss     {stats.permutation_test(loss[:, ~others, -1].mean(0), loss[:, others, -1].mean(0))}")
+print(f"  final test accuracy {stats.permutation_test(acc[:, ~others].mean(0), acc[:, others].mean(0))}")
+rest = loss[:, others, -1].mean(0)
+print(f"  the 12 others end at test losses {rest.min():.2f} to {rest.max():.2f}; accuracies "
+      f"{acc[:, others].mean(0).min():.1f}% to {acc[:, others].mean(0).max():.1f}%")
 
 # %% [markdown]
 # ### What did we see
 #
-# * **The paper's ordering held, in direction, at both seeds.** The correlation of width with test
-#   loss is negative at 23 of the 24 (epoch, seed) pairs: between −0.14 and −0.60 for seed 0 (one
-#   epoch at +0.04) and between −0.20 and −0.63 for seed 1. With the training loss it is negative at
-#   every epoch (−0.43 to −0.77), and depth correlates positively with the test loss at every epoch
-#   (+0.20 to +0.65 on the curves averaged over the seeds).
-# * **The effect is carried by the narrowest, deepest cells.** c1 and c2 (2c, depth 5) end at test
-#   losses of 1.45 and 1.50, against 1.34 to 1.38 for the twelve other cells, whose curves overlap. c3 (2c, but depth 4) is as good as the widest. Between 2.5c and 4c the
-#   differences are within the spread between seeds. So at this scale "narrow and deep is slow" is
-#   clearer than "wider is faster".
+# * **The paper's ordering held in direction, and only in direction.** Width correlates
+#   negatively with the mean test loss, -0.52 over the 14 cells, but the interval over cells
+#   includes 0 and the permutation p is 0.06: not significant ($p \ge 0.05$). Seed by seed the
+#   correlation is -0.25 (p = 0.38) and -0.55 (p = 0.04); at single epochs it is -0.36 at epoch 3
+#   and -0.50 at epoch 12. These are one effect seen several times over the same cells, not separate
+#   pieces of evidence. The evidence table in the summary gives the same -0.52, with the same
+#   interval and p.
+# * **The effect is carried by the two narrowest, deepest cells.** c1 and c2 (2c, depth 5) end at
+#   test losses of 1.44 and 1.50, against 1.34 to 1.38 for the twelve other cells, whose curves
+#   overlap. The gap is clear (p = 0.01, exact permutation), but it compares 2 cells with 12.
+#   Without c1 and c2, the correlation of width with the mean test loss falls to -0.31 (p = 0.32),
+#   and at epoch 12 from -0.50 to -0.26, with intervals that span most of [-1, 1]. c3 (2c, but
+#   depth 4) is as good as the widest. So at this scale "narrow and deep is slow" is clearer than
+#   "wider is faster". And since width and depth move together here (-0.88), the family cannot
+#   say which of the two is the cause: depth correlates with the mean test loss at +0.42, with the
+#   opposite sign and p = 0.14.
 # * **A detail worth a look:** c2's normal cell never reads its second input $c_{k-1}$ (printed with
-#   the family in section 3): a random rewiring can disconnect a cell from the previous cell entirely.
-# * **Final accuracy** follows the same order at this budget: c2 44.7 %, c1 47.9 %, all others
-#   between 49.6 % and 51.2 % (the wide form 51.2 %, DARTS_V2 50.4 %). Whether wide cells stay ahead
-#   after a long training, the paper's third step, is beyond a 12-epoch run; the benchmark in
-#   section 2 answers it for NAS-Bench-201: no, the advantage of shallow cells is gone after 200
-#   epochs.
+#   the family in section 3): a random rewiring can disconnect a cell from the previous cell
+#   entirely, so c2 is slow for a reason that is neither width nor depth.
+# * **Final accuracy** follows the same order at this budget: c2 44.7 %, c1 47.8 %, all others
+#   between 49.6 % and 51.2 % (the wide form 51.2 %, DARTS_V2 50.4 %). With 2 seeds a cell's
+#   t-interval (Student's t with one degree of freedom) is wide: it says how little two seeds pin a
+#   cell's accuracy down. Whether wide cells stay ahead after a long training, the paper's
+#   third step, is beyond a 12-epoch run; the benchmark in section 2 answers it for NAS-Bench-201:
+#   there the short budget's penalty on depth is gone after 200 epochs.
 #
-# Shu et al. report the same direction at their scale (600 epochs): the 2c variants end at test losses of
-# about 0.26 to 0.37 against 0.22 for DARTS_V2, and the 2.5c to 3.5c variants close to DARTS_V2.
+# Shu et al. report the same direction at their scale, 600 epochs: the 2c variants end at test
+# losses of about 0.26 to 0.37 against about 0.22 for DARTS_V2, read off their convergence figure
+# [Shu et al. 2020, Figure 13].
 #
 # ## 5. Which cells do the searches return?
 #
@@ -375,41 +531,35 @@ for run in sorted(mean_runs, key=lambda r: (r["width"], -r["depth"])):
 # %%
 # NBVAL_CHECK_OUTPUT
 random_shapes = np.array([G.genotype_width_depth(V.sample_darts_genotype(seed))["normal"] for seed in range(2000)])
-print(f"2,000 uniform DARTS-space normal cells: width {random_shapes[:, 0].mean():.2f}c "
-      f"(sd {random_shapes[:, 0].std():.2f}), depth {random_shapes[:, 1].mean():.2f} "
-      f"(sd {random_shapes[:, 1].std():.2f}); at least 3c wide: {100 * np.mean(random_shapes[:, 0] >= 3):.1f}%, "
-      f"depth 2: {100 * np.mean(random_shapes[:, 1] == 2):.1f}%")
+for col, label in ((0, "width (c)"), (1, "depth")):
+    print(f"2,000 uniform DARTS-space normal cells, {label:9s}: mean {stats.mean_ci(random_shapes[:, col])}, "
+          f"sd {stats.sd(random_shapes[:, col]):.2f}")
 
 # %% [markdown]
-# Now two searches live, SNAS and ENAS, one seed each at the tiny preset (a DARTS supernet with
-# C = 4 and 5 cells on 512 images for 3 epochs). ENAS's cell is the best of 10 cells its controller
-# samples at the end; the others derive theirs from α as DARTS does.
+# One search live: SNAS, seed 0, at the tiny preset (a DARTS supernet with C = 4 and 5 cells on
+# 512 images for 3 epochs; about half a minute). It derives its cell from α as DARTS does.
 
 # %%
 from nascourse.history import make_config
 from nascourse.search import search
 
-live = {}
-for method in ("snas", "enas"):
-    live[method] = search(make_config(method, "darts", preset.name), seed=0, device=device)
-    shape = G.genotype_width_depth(live[method].genotype)
-    print(f"{method}: normal cell {shape['normal'][0]:g}c, depth {shape['normal'][1]}; "
-          f"reduction cell {shape['reduce'][0]:g}c, depth {shape['reduce'][1]}; "
-          f"supernet validation accuracy {100 * live[method].history[-1]['val_acc']:.1f}%")
+snas = search(make_config("snas", "darts", preset.name), seed=0, device=device)
+snas_shape = G.genotype_width_depth(snas.genotype)
+print(f"SNAS: normal cell {snas_shape['normal'][0]:g}c, depth {snas_shape['normal'][1]}; "
+      f"reduction cell {snas_shape['reduce'][0]:g}c, depth {snas_shape['reduce'][1]}; "
+      f"supernet validation accuracy {100 * snas.history[-1]['val_acc']:.1f}%")
 
 # %%
-fig = plot.draw_genotype(live["enas"].genotype, title="ENAS's cell, tiny preset, seed 0")
+fig = plot.draw_genotype(snas.genotype, title="SNAS (live, tiny preset, seed 0)")
 plt.show()
-print("ENAS's controller over the epochs (mean reward = validation accuracy of its samples, baseline):")
-for h in live["enas"].history:
-    print(f"  epoch {h['epoch']}: reward {h['controller_reward']:.3f}, baseline {h['baseline']:.3f}, "
-          f"cell {h['width']:g}c / depth {h['depth']}")
 
 # %% [markdown]
 # One seed of a tiny search says little. The saved runs below repeat every method over seeds, at
 # the tiny preset (5 seeds) and at a larger scale (1,024 images for 6 epochs: four times the steps,
-# twice the images; 2 seeds), made by
-# `scripts/method_cells.py` on a 2-core CPU; the README in each folder has the command.
+# twice the images; 2 seeds), made by `scripts/method_cells.py` on a 2-core CPU; the README in each
+# folder has the command. (The saved SNAS run of seed 0 ran on one thread; the live one above uses
+# the notebook's threads, and its cell may differ.) For each method: the mean width and depth of its
+# normal cells with a 95 % t-interval over seeds, and each seed's cell.
 
 # %%
 def load_cells(folder: str) -> dict:
@@ -429,19 +579,15 @@ METHOD_ORDER = ("darts1", "darts2", "idarts", "gdas", "rsws", "snas", "enas")
 
 def cell_table(runs: dict, title: str) -> None:
     print(title)
-    print(f"{'method':8s} {'seeds':>5s}  {'normal width':>12s} {'depth':>6s}  {'reduce width':>12s} {'depth':>6s}  "
-          f"{'skips':>5s}  {'minutes':>7s}   normal cells (width/depth) by seed")
+    print(f"{'method':8s}  {'normal width (c) [95 %] (n)':28s}  {'depth [95 %] (n)':26s}  "
+          f"{'seconds':>9s}   normal cells (width/depth) by seed")
     for method in METHOD_ORDER:
-        if method not in runs:
-            continue
         rs = runs[method]
         nw, nd = [r["normal"]["width"] for r in rs], [r["normal"]["depth"] for r in rs]
-        rw, rd = [r["reduce"]["width"] for r in rs], [r["reduce"]["depth"] for r in rs]
-        print(f"{method:8s} {len(rs):5d}  {np.mean(nw):11.2f}c {np.mean(nd):6.2f}  {np.mean(rw):11.2f}c "
-              f"{np.mean(rd):6.2f}  {np.mean([r['skip_connect'] for r in rs]):5.1f}  "
-              f"{np.mean([r['seconds'] for r in rs]) / 60:7.1f}   "
-              + " ".join(f"{w:g}c/{d}" for w, d in zip(nw, nd)))
-    print(f"{'random':8s} {len(random_shapes):5d}  {random_shapes[:, 0].mean():11.2f}c {random_shapes[:, 1].mean():6.2f}")
+        secs = [r["seconds"] for r in rs]
+        print(f"{method:8s}  {str(stats.mean_ci(nw, method='t')):28s}  {str(stats.mean_ci(nd, method='t')):26s}  "
+              f"{min(secs):4.0f}-{max(secs):<4.0f}   " + " ".join(f"{w:g}c/{d}" for w, d in zip(nw, nd)))
+    print(f"{'random':8s}  {str(stats.mean_ci(random_shapes[:, 0])):28s}  {str(stats.mean_ci(random_shapes[:, 1])):26s}")
 
 
 tiny_cells, large_cells = load_cells("method-cells-tiny"), load_cells("method-cells")
@@ -452,76 +598,114 @@ cell_table(tiny_cells, "tiny preset: C = 4, 5 cells, 512 images, 3 epochs")
 print()
 cell_table(large_cells, "larger: C = 4, 5 cells, 1,024 images, 6 epochs")
 
+# %% [markdown]
+# Do the searched cells, all methods together, differ from random ones? A permutation test of all
+# searched normal cells against the 2,000 random ones: the difference of means, its interval, and
+# how often a random split of the pooled cells gives a difference at least as large.
+
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13.0, 4.6), sharey=True)
-jitter = np.random.default_rng(0)
+# NBVAL_CHECK_OUTPUT
+for runs, label in ((tiny_cells, "tiny preset"), (large_cells, "larger scale")):
+    searched = np.array([(r["normal"]["width"], r["normal"]["depth"]) for m in METHOD_ORDER for r in runs[m]])
+    for col, what in ((0, "width (c)"), (1, "depth")):
+        test = stats.permutation_test(searched[:, col], random_shapes[:, col], n_perm=10_000)
+        print(f"{label:12s} {what:9s}: searched {searched[:, col].mean():.2f} against random "
+              f"{random_shapes[:, col].mean():.2f}; difference {test}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13.0, 4.8), sharey=True)
+fig.subplots_adjust(left=0.06, right=0.83, bottom=0.12, top=0.9, wspace=0.06)
+counts = {}
+for w, d in random_shapes:
+    counts[(w, d)] = counts.get((w, d), 0) + 1
+PUBLISHED = {"ENAS": "*", "DARTS_V2": "P", "SNAS_MILD": "X"}
 for ax, (runs, title) in zip(axes, ((tiny_cells, "tiny preset, 5 seeds"), (large_cells, "larger scale, 2 seeds"))):
-    counts = {}
-    for w, d in random_shapes:
-        counts[(w, d)] = counts.get((w, d), 0) + 1
     for (w, d), n in counts.items():  # the space: grey discs, area = share of uniform cells
         ax.scatter(w, d, s=3000 * n / len(random_shapes), color="0.85", zorder=1)
-    for k, method in enumerate(m for m in METHOD_ORDER if m in runs):
-        shapes = np.array([(r["normal"]["width"], r["normal"]["depth"]) for r in runs[method]], dtype=float)
-        shapes += jitter.uniform(-0.08, 0.08, shapes.shape)
-        ax.scatter(shapes[:, 0], shapes[:, 1], s=40, label=method, zorder=3, color=plt.cm.tab10(k))
-    for name, marker, offset in (("ENAS", "*", (-40, 10)), ("DARTS_V2", "P", (6, 6)), ("SNAS_MILD", "X", (-30, -16))):
+    for name, marker in PUBLISHED.items():  # hollow, under the searched cells
         w, d = G.genotype_width_depth(getattr(G, name))["normal"]
-        ax.scatter(w, d, marker=marker, s=220, color="black", zorder=2)
-        ax.annotate(f"published {name}", (w, d), textcoords="offset points", xytext=offset, fontsize=8)
-    ax.set(title=title, xlabel="width of the normal cell (c); ENAS's own space had 5 nodes, so up to 5c",
-           xticks=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], xlim=(1.2, 5.3), ylim=(1.6, 5.3))
+        ax.scatter(w, d, marker=marker, s=260, facecolor="none", edgecolor="black", lw=1.2, zorder=2)
+    for k, method in enumerate(METHOD_ORDER):
+        seen = {}
+        for r in runs[method]:
+            w, d = r["normal"]["width"], r["normal"]["depth"]
+            j = seen[(w, d)] = seen.get((w, d), -1) + 1  # a second seed of the same cell sits lower
+            ax.scatter(w + 0.055 * (k - 3), d + 0.09 * j, s=30, color=plt.cm.tab10(k), zorder=3)
+    ax.set(title=title, xlabel="width of the normal cell (c)", xticks=np.arange(1.5, 5.01, 0.5),
+           xlim=(1.2, 5.3), ylim=(1.5, 5.5), yticks=[2, 3, 4, 5])
+    ax.invert_yaxis()  # shallow at the top, as in lesson 01: the wide, shallow corner is top right
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("depth of the normal cell")
-axes[1].legend(loc="upper right", fontsize=8)
+handles = [Line2D([], [], ls="", marker="o", ms=6, color=plt.cm.tab10(k), label=m) for k, m in enumerate(METHOD_ORDER)]
+handles += [Line2D([], [], ls="", marker="o", ms=12, color="0.85", label="uniform random cells\n(area = share)")]
+handles += [Line2D([], [], ls="", marker=mk, ms=11, markerfacecolor="none", markeredgecolor="black",
+                   label=f"published {name}") for name, mk in PUBLISHED.items()]
+fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.835, 0.5), fontsize=8, frameon=False,
+           labelspacing=1.1)
 plt.show()
 
 # %% [markdown]
+# Each searched cell sits on the grid of possible shapes (widths in steps of c/2, whole depths);
+# the points are shifted sideways by method, and a second seed with the same cell sits a little
+# lower, so that coinciding cells stay visible. The published cells are hollow: iDARTS's 4c,
+# depth 2 cell (tiny preset) shows inside the published SNAS cross. ENAS's own space had 5 nodes,
+# so its published cell reaches 5c; the DARTS space of these searches has 4, and 4c at most.
+#
 # ### What did we see
 #
-# * **No search favoured wide and shallow cells at these scales.** Over all seven methods the normal
-#   cells average 2.57c and depth 3.63 at the tiny preset (35 searches) and 2.54c and depth 3.79 at
-#   the larger scale (14 searches); uniform random cells of the space average 2.57c and depth 3.76.
-#   About a third of the searched cells are at least 3c wide (37 % and 36 %), as a third of random
-#   cells are (34 %). One search in 49 returned the widest, shallowest shape of the space (iDARTS,
-#   tiny preset, seed 2: 4c, depth 2), and so did the live ENAS run above when these outputs were
-#   made (in its last epoch; its first two gave 3c cells of depth 4 and 3); random draws give depth
-#   2 in 0.5 % of cells.
-# * **Differences between methods are within the spread between seeds.** At the tiny preset GDAS
-#   (2.9c) and ENAS (2.8c) lean wider and RSWS (2.3c) narrower; at the larger scale RSWS (3.25c) and
-#   DARTS second order (3.0c, both seeds 3c/3) lead and DARTS first order is the narrowest and
-#   deepest (2.25c, depth 5 in both seeds). A single cell's width moves by 0.5c to 1c from seed to
-#   seed, so with 2 to 5 seeds none of these orderings is established.
+# * **No search favoured wide and shallow cells at these scales.** All searched normal cells
+#   together are as wide as uniform random cells of the space: 2.57c against 2.57c at the tiny
+#   preset (35 searches, permutation p = 1.00, and the interval of the difference includes 0) and
+#   2.54c at the larger scale (14 searches, p = 0.89). Their depth does not differ from random either:
+#   3.63 (p = 0.25) and 3.79 (p = 1.00) against 3.76. One search in 49 returned the widest,
+#   shallowest shape of the space (iDARTS, tiny preset, seed 2: 4c, depth 2).
+# * **Differences between methods are within the spread between seeds.** At the tiny preset every
+#   method's interval for the mean width includes the random cells' mean, 2.57. At the larger scale
+#   the intervals of 2 seeds are so wide that they say little; the exception, second-order DARTS
+#   at 3.00 [3.00, 3.00], is two seeds that returned the same shape, not a method shown to be wider.
+#   A single method's cell moves by 0.5c to 1c from seed to seed, so with 2 to 5 seeds no ordering
+#   of the methods is established.
 # * **Why:** at this scale the searches barely leave their starting point. α moves by thousandths
-#   (lesson 02), ENAS's controller barely learns (its reward, the accuracy of a sampled cell on a
-#   validation batch, stays at 11 % to 12 % in the live run above, next to chance, 10 %), and
-#   SNAS's and GDAS's samples are near-uniform until their temperature falls. A search that has
-#   learnt little returns what the space offers at random. Shu et al.'s Figure 1 is about searches
-#   run to the end (the published cells: ENAS 5c, SNAS 4c, DARTS_V2 3.5c, all at or near their
-#   space's widest shape); reaching that regime takes the papers' budgets, not these.
-# * **Costs** (one CPU thread, two or three searches side by side): at the tiny preset GDAS and RSWS
-#   take about 20 s, first-order DARTS and SNAS about 50 s, second-order DARTS 2 minutes, ENAS 2.5
-#   minutes (its controller evaluates 300 sampled cells per epoch) and iDARTS 3 minutes.
+#   (lesson 02), ENAS's controller barely learns, and SNAS's and GDAS's samples are near-uniform
+#   until their temperature falls. A search that has learnt little returns what the space offers
+#   at random. Shu et al.'s Figure 1 is about searches run to the end (the published cells: ENAS 5c,
+#   SNAS 4c, DARTS_V2 3.5c, all at or near their space's widest shape); reaching that regime takes
+#   the papers' budgets, not these.
+# * **Costs** (one CPU thread per search, two or three searches side by side, so upper bounds): the
+#   table's seconds column, from about 20 s for GDAS to a few minutes for iDARTS and ENAS at the
+#   tiny preset.
 #
 # ## Summary
 #
+# The course's evidence table, computed by `nascourse.evidence` from the same saved runs and
+# benchmark (one row per claim and scale). One rule gives the verdict: *held* needs the claimed
+# sign, a 95 % interval that excludes zero and $p < 0.05$; *held in direction, not significant* the
+# claimed sign alone; *did not hold* a zero or opposite sign.
+
+# %%
+evidence.show("04");
+
+# %% [markdown]
 # * Shu et al.: cell-based searches favour wide, shallow cells because those converge fastest, and
 #   a search judges cells early; fast convergence is not better generalisation.
-# * **NAS-Bench-201**, all 15,284 connected cells: within equal numbers of convolutions, depth
-#   correlates with accuracy at $-0.13$ after 12 epochs and $+0.01$ after 200, and deep cells gain the
-#   most ranks from the long budget ($+0.28$). Width shows no such effect in this small cell. A short
-#   budget is biased against depth; the bias is gone at the full budget.
-# * **DARTS_V2 rewired** (same operations, nearly the same parameter count): at the tiny scale the curves are noise.
-#   In the saved run (14 cells, 12 epochs, 2 seeds) width correlates negatively with the test loss
-#   at 23 of 24 (epoch, seed) pairs, down to $-0.63$, mostly because the two 2c, depth-5 cells
-#   converge visibly more slowly.
+# * **NAS-Bench-201**, all 15,284 connected cells, within equal numbers of convolutions: a short
+#   budget penalises **depth** (held: deep cells gain ranks from 12 to 200 epochs, $\rho = +0.28$),
+#   not width (did not hold: wide cells gain ranks too, $+0.14$, the opposite of the claim). The
+#   depth penalty is gone at the full budget.
+# * **DARTS_V2 rewired** (same operations, nearly the same parameter count): the live tiny run shows
+#   the method, not a result. In the saved run (14 cells, 12 epochs, 2 seeds) width correlates with
+#   the mean test loss at -0.52 (p = 0.06): held in direction, not significant. The effect comes from
+#   the two 2c, depth-5 cells, and width and depth cannot be told apart in this family.
 # * **Seven searches** (DARTS first and second order, iDARTS, GDAS, RSWS, SNAS, ENAS) at the tiny
 #   preset (5 seeds) and at four times its steps (2 seeds) return cells as wide and as deep as
-#   uniform random cells of the DARTS space (2.57c against 2.57c; depth 3.6 to 3.8 against 3.8):
-#   the preference for wide, shallow cells that Shu et al. measured on the published cells does not
-#   appear before a search has learnt much.
-# * Measuring "converges faster" needs a fixed epoch, a rank correlation over many cells, and
-#   several seeds; one curve per cell and one seed can say either thing.
+#   uniform random cells of the DARTS space: at the tiny preset the differences point the claimed
+#   way but are far from significant (held in direction, not significant), at the larger scale they
+#   point the other way (did not hold, and the opposite direction is not significant either). The preference
+#   for wide, shallow cells that Shu et al. measured on the published cells does not appear before a
+#   search has learnt much.
+# * Measuring "converges faster" needs a fixed measure (here the mean test loss over the epochs),
+#   a rank correlation over many cells with an interval, and several seeds; one curve per cell and
+#   one seed can say either thing.
 # * Lesson 05 asks why: the loss landscapes and gradient noise of a wide and a deep cell.
 #
 # ## Exercises
