@@ -19,8 +19,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/02_darts.ipynb)
 #
-# About 2 minutes on the tiny preset on a CPU; roughly 15 minutes on the colab preset on a T4 GPU (an estimate). No GPU
-# needed.
+# Runs in about 100 s on 2 CPU cores at the `tiny` preset (104 s in the browser test); roughly 15 minutes on the colab
+# preset on a T4 GPU (an estimate). No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
@@ -55,7 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nascourse import batches, bench, config, data, exercises, plot, search, stepcheck, steps
+from nascourse import batches, bench, config, data, evidence, exercises, plot, search, stepcheck, steps
 from nascourse.bench_analysis import spearman as rank_correlation
 from nascourse.genotypes import genotype_from_str
 from nascourse.history import SearchResult, make_config
@@ -122,7 +122,7 @@ assert np.allclose(scaled, scaled[0], rtol=1e-4)  # the output scales with 1 - p
 # %% [markdown]
 # **What did we see.** The mixed output has the shape of every candidate's output, so mixed edges can be summed
 # into nodes exactly like single operations. The weights are a softmax over all 8 operations, `none` included: when
-# $p_\text{none}$ grows from under 0.01 to 0.7, the edge's output shrinks by exactly the factor $1 - p_\text{none}$
+# $p_\text{none}$ grows from 0.006 to 0.702, the edge's output shrinks by exactly the factor $1 - p_\text{none}$
 # (the other weights are $\mathrm{softmax}$ over the other operations, times $1 - p_\text{none}$). So `none` only
 # rescales an edge, and the batch normalisations further on largely undo such scales: its weight says little about
 # the architecture. Liu et al. give this as one reason why DARTS's derivation rule never picks `none`.
@@ -280,8 +280,8 @@ if preset.name == "tiny":  # the text describes the tiny preset; longer presets 
 
 # %% [markdown]
 # **What did we see.** At the tiny preset $\alpha$ barely moves: after 12 architecture steps every weight is still
-# within 0.02 of $1/8 = 0.125$ (the heatmap's numbers, rounded to two decimals, all read 0.12 or 0.13, and its colour
-# bar spans a few thousandths around 0.125). The genotype is nevertheless well defined (an argmax always picks something), but
+# within a few thousandths of $1/8 = 0.125$ (the largest distance is printed above; the heatmap's colour bar spans
+# the same few thousandths). The genotype is nevertheless well defined (an argmax always picks something), but
 # it is decided by differences in the third decimal, largely by noise. This run shows the **mechanics** of DARTS,
 # not its outcome; section 5 looks at a longer run.
 #
@@ -350,9 +350,9 @@ assert step_errors[torch.float32]["loss"] < 1e-5 and gap < 0.01
 # The NAS-Bench-201 supernet is much cheaper: its cell has 4 nodes and 6 edges, each with 5 operations
 # (`none`, `skip_connect`, `nor_conv_1x1`, `nor_conv_3x3`, `avg_pool_3x3`), one $\alpha$ (6 × 5) shared by all cells,
 # and the genotype is simply the argmax on every edge, `none` included. On CIFAR-10, first- and
-# second-order DARTS famously return the **all-skip cell** (every edge `skip_connect`), which reaches only 54.3 % test
-# accuracy once trained, against 94.4 % for the best cell in the space (Dong & Yang, ICLR 2020; DARTS-PT, Wang
-# et al., ICLR 2021). Those figures are not estimates: NAS-Bench-201 trained every one of its 15,625 cells to the
+# second-order DARTS famously return the **all-skip cell** (every edge `skip_connect`), which reaches only 54.30 % test
+# accuracy once trained, against 94.37 % for the best cell in the space [Dong & Yang, ICLR 2020; DARTS-PT,
+# Wang et al., ICLR 2021] (both look-ups are printed below). Those figures are not estimates: NAS-Bench-201 trained every one of its 15,625 cells to the
 # end, and `nascourse.bench` holds the results, so the real accuracy of any cell a search returns is a look-up.
 # Every NAS-Bench-201 search records it for the cell it derives after each epoch (`bench_cifar10_200`: CIFAR-10
 # test accuracy after the benchmark's 200 training epochs; `bench_cifar10_12`: after its short 12-epoch schedule). Their searches run 50-100 epochs on the full 25k/25k split with C = 16 and N = 5 cells per
@@ -454,7 +454,8 @@ all_skip, top = bench.lookup(["skip_connect"] * 6), bench.best("cifar10")
 print(f"real accuracy of the argmax cell: {real.min():.2f}% to {real.max():.2f}% over the epochs, "
       f"{real[-1]:.2f}% after the last (rank {bench.rank(long.genotype):,} of {bench.N_CELLS:,} cells, "
       f"better than {bench.percentile(long.genotype):.0f}% of them)")
-print(f"for comparison: all-skip cell {all_skip.cifar10:.2f}%, best cell {top.cifar10:.2f}% ({top.string})")
+print(f"for comparison: all-skip cell {all_skip.cifar10:.2f}%, best cell {top.cifar10:.2f}% ({top.string}), "
+      f"median cell {np.median(bench.table()['cifar10']):.2f}%")
 print(f"rank correlation over the epochs of the supernet's accuracy with the cell's real accuracy: "
       f"{rank_correlation(np.array(long.series('val_acc')), real):.2f}")
 assert real.min() > all_skip.cifar10 + 30 and real.max() < top.cifar10, "far from all-skip, short of the best"
@@ -463,16 +464,16 @@ assert real.min() > all_skip.cifar10 + 30 and real.max() < top.cifar10, "far fro
 # **What did we see.** `skip_connect` is the operation with the largest mean weight in every epoch, and its weight
 # ends higher than it started; the argmax cell has skip on about half of its edges (2 to 4 of 6) from the first epoch
 # on. But this run does **not** show the full collapse: the number of skip edges does not grow over the epochs, and
-# the cell never becomes all-skip. Note also how small the differences are: every weight stays within 0.01 of $1/5$,
+# the cell never becomes all-skip. Note also how small the differences are: every weight stays within 0.0060 of $1/5$,
 # so the argmax is decided in the third decimal. With $\eta_\alpha = 3\cdot10^{-4}$, Adam moves each $\alpha$ entry
 # by at most about $3\cdot10^{-4}$ per step, and a few hundred steps are not many. (Even at full scale $\alpha$ stays
 # close to uniform with this learning rate: the official iDARTS run on NAS-Bench-201 ends with row maxima of
-# 0.22–0.25 after 30 epochs.) The operation that loses most weight is the parameter-free average pooling, not the
+# 0.22–0.25 after 30 epochs [iDARTS's released NAS-Bench-201 log, Zhang et al., ICML 2021].) The operation that loses most weight is the parameter-free average pooling, not the
 # convolutions.
 #
 # The benchmark adds what the weights cannot say: how good the derived cells really are. None of them is close to
-# the all-skip cell's 54.3 %: with 2 to 4 skip edges and at least one convolution on the path to the output, they
-# reach 88.5 % to 93.7 % once trained. After the last epoch the cell reaches 89.78 %, below the benchmark's median
+# the all-skip cell's 54.30 %: with 2 to 4 skip edges and at least one convolution on the path to the output, they
+# reach 88.51 % to 93.72 % once trained. After the last epoch the cell reaches 89.78 %, below the benchmark's median
 # cell (90.74 %); the best cell this run passed through (93.72 %, after epoch 5) was lost again. And the real accuracy
 # does not follow the supernet's: their rank correlation over the epochs is about zero (−0.11). A better supernet
 # does not mean a better argmax cell, which is the gap between the supernet's view and the trained network's that
@@ -577,13 +578,15 @@ print(f"after the last epoch, operations by mean weight: {', '.join(order)}")
 print(f"the gap p_skip - p_conv3x3 {'widened' if gap_live[-1] > gap_live[0] else 'did not widen'} "
       f"from epoch 1 ({gap_live[0]:+.4f}) to epoch {len(gap_live)} ({gap_live[-1]:+.4f})")
 print(f"skip edges in the argmax cell, per epoch: {live.series('skip_connect')}")
+print(f"largest distance of a mean weight from 1/5: {np.abs(P_live.mean(axis=1) - 0.2).max():.4f}")
 # what the text below states for every preset: the supernet learns, and alpha is still near uniform
 assert live.history[-1]["val_acc"] > live.history[0]["val_acc"], "the supernet learns"
 assert np.abs(P_live.mean(axis=1) - 0.2).max() < 0.02, "the mean weights stay within 0.02 of uniform"
 
 # %% [markdown]
 # **What did we see.** In 64 steps on a one-cell-per-stage supernet the supernet learns (its validation accuracy
-# rises), while every mean weight stays within 0.02 of $1/5$: too close to uniform for the argmax cell to say much.
+# rises), while every mean weight stays within a few thousandths of $1/5$ (printed above): too close to uniform for
+# the argmax cell to say much.
 # The lines printed above give this run's order of the operations, the gap between skip and the 3 × 3 convolution,
 # the skip edges of the argmax cell and its real accuracy; compare them with the saved run. Runs this small are noisy: a different
 # seed, data size, or even the number of CPU threads (which changes the order of floating-point sums) can order the
@@ -592,20 +595,28 @@ assert np.abs(P_live.mean(axis=1) - 0.2).max() < 0.02, "the mean weights stay wi
 #
 # ## Summary
 #
+# What this lesson's claims came to at the course's scales, over the saved runs' seeds, from the course's evidence
+# table (`nascourse.evidence`, computed from `lessons/results/`; the README has the whole table):
+
+# %%
+evidence.show("02")
+
+# %% [markdown]
 # * DARTS relaxes the choice of an operation into a mixture $\sum_o \mathrm{softmax}(\alpha)_o\, o(x)$; `none` is
 #   part of the softmax and scales the edge down.
 # * The supernet holds every operation on every edge; $\alpha_\text{normal}$ and $\alpha_\text{reduce}$ (224 numbers)
-#   are shared by all cells of their type and steer about 1.9 M weights (DARTS's search network).
+#   are shared by all cells of their type and steer 1,930,618 weights (DARTS's search network).
 # * The bilevel problem $\min_\alpha \mathcal{L}_\text{val}(w^*(\alpha), \alpha)$ is approximated by alternating an
 #   Adam step on $\alpha$ with $\nabla_\alpha \mathcal{L}_\text{val}(w, \alpha)$ (first order: $w$ treated as
 #   optimal) and an SGD step on $w$ with $\nabla_w \mathcal{L}_\text{train}$.
 # * The search's history (softmax(α), the derived genotype, width and depth per epoch) is data: a tiny run shows
 #   the mechanics, a saved longer run the behaviour. With DARTS's learning rate α moves slowly, and the argmax cell
 #   is decided by small margins long before the weights look decisive.
-# * On NAS-Bench-201, first-order DARTS favours skip connections from the first epoch, and the skip weight rises as
-#   the supernet gets better, the direction of DARTS-PT's argument: α rewards the operation that best *passes on* a
-#   good feature map, which is not the operation that would be best in the final, discrete network. In our small,
-#   short runs this is a tilt of the weights in the third decimal, not yet the all-skip collapse of the papers'
+# * On NAS-Bench-201, first-order DARTS gave skip connections the largest mean weight in every epoch of the saved
+#   run, the direction of DARTS-PT's argument: α rewards the operation that best *passes on* a good feature map,
+#   which is not the operation that would be best in the final, discrete network. Over seeds (the table above) the
+#   growth of skip is weak at these scales: a tilt of the weights in the third decimal that one search's epochs
+#   show more clearly than the seeds do, and none of our runs reached the all-skip collapse of the papers'
 #   full-length searches.
 # * Lesson 03 estimates the hypergradient term that first-order DARTS drops. DARTS-PT's own remedy is to choose each
 #   edge's operation by how much removing it hurts the supernet, not by the size of α.
@@ -641,7 +652,7 @@ exercises.check_arch_gradient(arch_gradient);
 
 # %% [markdown]
 # **Exercise 3 (why does skip win?).** In section 5, `skip_connect` gained weight on NAS-Bench-201 while the supernet
-# got better, although the all-skip cell is one of the worst cells in the space (54.3 % test accuracy once trained).
+# got better, although the all-skip cell is one of the worst cells in the space (54.30 % test accuracy once trained).
 # Using DARTS-PT's argument (an edge with a skip connection and a convolution, whose outputs both estimate the same
 # feature map $m^*$), explain why minimising the validation loss of the *supernet* favours skip more and more as the
 # supernet trains. Then say why this does not make skip the best choice for the *discrete* network, and what that

@@ -19,7 +19,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/03_hypergradients.ipynb)
 #
-# About 1 minute on a CPU with the `tiny` preset; the `colab` preset is sized for about 10 minutes on a Colab T4 GPU. No GPU needed.
+# Runs in about 45 s on 2 CPU cores at the `tiny` preset (in the browser test); the `colab` preset is sized for about 10
+# minutes on a Colab T4 GPU. No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
@@ -59,7 +60,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nascourse import batches, config, data, exercises, plot
+from nascourse import batches, config, data, evidence, exercises, plot
 from nascourse.history import make_config
 from nascourse.hypergrad import hessian_vector_product, hypergradient  # the first is for exercise 1
 from nascourse.search import search
@@ -345,7 +346,7 @@ assert late_rate <= rho + 1e-9 and late_rate > rho - 0.05
 #   $\alpha$ acts on the validation loss only through the trained weights.
 # * **Unrolled DARTS** lands exactly on the Neumann point $K = 0$. At the inner optimum the virtual
 #   step does nothing ($\nabla_w L_{\rm train} = 0$, so $w' = w$), and what remains is
-#   $g_\alpha - \xi M g_w$: the Neumann series cut after its first term. Its error here is about 76 %.
+#   $g_\alpha - \xi M g_w$: the Neumann series cut after its first term. Its relative error here is 0.76.
 #   The finite-difference mixed term adds nothing to that error: $\nabla_\alpha L_{\rm train}$ is
 #   quadratic in $w$, and a central difference is exact for a quadratic.
 # * **Neumann** improves with every term, on a straight line in the log plot, as the bound predicts:
@@ -438,7 +439,7 @@ print("IFT (CG) error at 1 %, 10 %, 100 % of ||w*||:", np.round(cg_err[[8, 12, 1
 #   estimate. Solving $H^{-1}g_w$ precisely does not help when $M$ and $g_w$ are taken at the wrong
 #   weights.
 # * Neumann with $K = 2$ and unrolled DARTS hardly notice the distance until it is large: their
-#   truncation error (about 50 % and 76 %) dominates. First order stays at 1 (zero estimate).
+#   truncation error (0.49 and 0.76 at the optimum, in the table above) dominates. First order stays at 1 (zero estimate).
 # * **Right.** At the optimum the Neumann error keeps falling with $K$; at a distance it falls
 #   until it meets the error of the IFT formula at that $w$, then flattens. Past that $K$, extra
 #   Hessian-vector products buy nothing. This is the trade-off behind iDARTS's two knobs: $T$ (inner
@@ -597,7 +598,7 @@ assert all(0.5 < c < 0.9999 for name, c in cosines.items() if name != "first ord
 # SGD's momentum and weight decay in the virtual step), and iDARTS (`idarts`, $T = 1$ weight step,
 # then Neumann with $K = 2$, $\gamma$ = the weight learning rate). Each keeps its paper's settings
 # on NAS-Bench-201 (`make_config(method, "nb201", preset)`): iDARTS trains the weights with a
-# learning rate of 0.01 where DARTS uses 0.025. At the tiny preset a search is 3 epochs of 4
+# smaller learning rate than DARTS (both printed below). At the tiny preset a search is 3 epochs of 4
 # steps on 512 CIFAR-10 images (256 for $w$, 256 for $\alpha$) of 16×16 pixels, and the
 # architecture learning rate is raised tenfold so that $\alpha$ moves at all.
 
@@ -607,14 +608,15 @@ for method in ("darts2", "idarts"):
 
 steps = len(train_loader)
 print(f"{cfg.epochs} epochs x {steps} steps on {cfg.search_images} images ({cfg.image_size}x{cfg.image_size} px)")
+print("weight learning rate: " + ", ".join(f"{m} {c.w_lr:g}" for m, c in configs.items()))
 print(f"{'method':<8s} {'s/epoch':>8s} {'x darts1':>9s} {'skip edges':>11s} {'max softmax(alpha)':>19s} "
-      f"{'real acc (epoch 1 -> last)':>27s}   final genotype")
+      f"{'real acc (epoch 1 -> last)':>27s} {'mean |hypergrad|':>17s}   final genotype")
 seconds = {m: float(np.mean(r.series("seconds"))) for m, r in results.items()}
 tops = {m: max(max(row) for row in r.history[-1]["alpha"][0]) for m, r in results.items()}  # largest softmax(α)
 for m, r in results.items():
     print(f"{m:<8s} {seconds[m]:8.2f} {seconds[m] / seconds['darts1']:9.1f} {r.history[-1]['skip_connect']:11d} "
           f"{tops[m]:19.3f} {r.history[0]['bench_cifar10_200']:13.2f}% -> {r.history[-1]['bench_cifar10_200']:.2f}%"
-          f"   {r.genotype_str}")
+          f" {np.mean(r.series('hypergrad_norm')):17.3f}   {r.genotype_str}")
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
@@ -654,8 +656,8 @@ if preset.name == "tiny":  # a dozen alpha steps: every edge's mixing weights ar
 #   order, depending on the machine and its load (the table gives the ratios of this run). Per
 #   architecture step the ratio is larger still, as the single-step timing showed: an epoch also
 #   holds the weight steps and an evaluation, which cost the same for all three.
-# * **Hypergradient norms** are of the same size for the three methods (around 0.04, as in the
-#   single-step comparison), and they change from epoch to epoch by as much as they differ between
+# * **Hypergradient norms** are of the same size for the three methods (the table's last column,
+#   as in the single-step comparison), and they change from epoch to epoch by as much as they differ between
 #   methods: at this size the norm does not tell the estimators apart.
 # * **Genotypes.** The three searches return different cells, but the largest mixing weight
 #   $\mathrm{softmax}(\alpha)$ on any edge is barely above the uniform $1/5 = 0.2$: after a dozen
@@ -664,15 +666,16 @@ if preset.name == "tiny":  # a dozen alpha steps: every edge's mixing weights ar
 # * **Real accuracy.** NAS-Bench-201 gives each cell's accuracy after full training (the "real
 #   acc" column and the right-hand curves). After so few steps it says more about where a nearly
 #   uniform α's argmax happens to land than about the estimators. In the run shown here, the
-#   iDARTS cell lost about 17 points between epochs 1 and 3 (from 92 % to 76 %: its last cell has
+#   iDARTS cell lost about 17 points between epochs 1 and 3 (from 92.42 % to 75.66 %: its last cell has
 #   average pooling on five of six edges) while its supernet's accuracy rose every epoch: a
 #   better supernet is no promise of a better argmax cell.
 #
 # **A tiny search cannot show iDARTS's claimed advantage.** The claim (iDARTS, Zhang et al.,
 # ICML 2021) is that on NAS-Bench-201 its implicit hypergradient avoids the collapse of DARTS to
 # an all-skip cell: in the benchmark authors' runs, first- and second-order DARTS return the
-# all-skip cell for 3 of 3 seeds (54.30 % CIFAR-10 test accuracy), while the official iDARTS run
-# ends, after 30 epochs with $K = 2$, on a cell of 3×3 convolutions with 93.76 %. Showing even the
+# all-skip cell for 3 of 3 seeds (54.30 % CIFAR-10 test accuracy) [Dong & Yang, ICLR 2020], while the
+# official iDARTS run ends, after 30 epochs with $K = 2$, on a cell of 3×3 convolutions with 93.76 %
+# [Zhang et al., ICML 2021, NAS-Bench-201 table]. Showing even the
 # direction of
 # that effect needs the collapse to happen first: the NAS-Bench-201 supernet at C = 16 and N = 5
 # (or at least C = 8, N = 2), the full 25k/25k CIFAR-10 split at 32×32, 10-20 epochs or more, a
@@ -683,6 +686,13 @@ if preset.name == "tiny":  # a dozen alpha steps: every edge's mixing weights ar
 # %% [markdown]
 # ## Summary
 #
+# What this lesson's claims came to, from the course's evidence table (`nascourse.evidence`, computed from
+# `lessons/results/` and small exact problems; the README has the whole table):
+
+# %%
+evidence.show("03")
+
+# %% [markdown]
 # * The hypergradient of a bilevel problem is $\nabla_\alpha F = g_\alpha - M H^{-1} g_w$ at the inner
 #   optimum (the implicit function theorem). The estimators differ in how they replace $H^{-1}g_w$.
 # * **First order** drops the term entirely (one gradient; zero in our ridge problem). **Unrolled
