@@ -287,8 +287,8 @@ print(f"the all-skip cell: {bench.lookup(['skip_connect'] * 6).cifar10:.2f}%; th
 # value of NAS-Bench-201's own training) instead of DARTS-PT's 0.0003; they were not made again, so seed 0
 # below is the run above with that one difference. Each comparison of two selections is paired by seed:
 # the mean difference with a 95 % interval (Student's t), and an exact sign-flip test over the 2⁵ = 32
-# ways to flip the signs of the five differences. With five seeds the smallest possible p is 2/32 =
-# 0.0625, so no comparison over five seeds can reach p < 0.05, and an interval from five values is wide:
+# ways to flip the signs of the five differences. With five seeds the smallest possible p is 2/32,
+# just above 0.05, so no comparison over five seeds can reach p < 0.05, and an interval from five values is wide:
 # read both.
 
 # %%
