@@ -35,6 +35,7 @@ NOT_PROSE = [re.compile(p, re.S) for p in (r"```.*?```", r"\$\$.*?\$\$", r"(?<!\
 CITATION = re.compile(r"\[[^\]]*\b(?:19|20)\d\d\b[^\]]*\]")
 SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n\s*\n|\n\s*[-*|] ")
 DOTTED = re.compile(r"\d+\.\d+\.\d+")
+ABBREVIATION = re.compile(r"\b(?:et al|e\.g|i\.e|Fig|Figs|Eq|Sec|cf|vs)\.")
 
 
 def _text(source) -> str:
@@ -60,6 +61,7 @@ def prose_numbers(markdown: str) -> list[tuple[str, str]]:
     for pattern in NOT_PROSE:
         markdown = pattern.sub(" ", markdown)
     markdown = DOTTED.sub(" ", markdown)
+    markdown = ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), markdown)  # "et al." ends no sentence
     found = []
     start = 0
     bounds = [m.end() for m in SENTENCE_END.finditer(markdown)] + [len(markdown)]
@@ -104,6 +106,8 @@ def test_number_extraction_reads_prose_only():
     text = ("Width and depth correlate at −0.163 here, 34% of cells (2 seeds). DARTS ends at 54.30% "
             "[Dong & Yang 2020, Table 5]. The step uses $\\epsilon = 0.01$ and `lr=0.025`; see section 3.1.1.")
     assert [t for t, _ in prose_numbers(text)] == ["−0.163", "34%"]
+    cited = "Wang et al. report 88.11 % [Wang et al., ICLR 2021], e.g. in their Fig. 4."
+    assert prose_numbers(cited) == []
 
 
 def test_a_number_counts_as_shown_only_as_a_whole_token():
