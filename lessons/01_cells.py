@@ -308,7 +308,7 @@ plt.show()
 # a convolution of the input and an average pool of node 1; node 3 adds the input, a convolution
 # of node 1, and node 2. The right cell has no parameters at all: every edge is the identity, and
 # the network it builds reaches only 54.3% test accuracy on CIFAR-10 in the benchmark (the
-# look-up printed above; the benchmark's own table gives 54.30% [Dong & Yang 2020, Table 5]). Keep it
+# look-up printed above; the benchmark's own table gives 54.30% [Dong & Yang, ICLR 2020]). Keep it
 # in mind: it is the cell that DARTS drifts towards on this space (lesson 02).
 
 # %% [markdown]

@@ -19,6 +19,7 @@ from matplotlib.colors import to_rgb, to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
+from nascourse.folders import RunFolderError
 from nascourse import genotypes, nb201, plot  # noqa: E402
 from nascourse.ops import DARTS_OPS, NB201_OPS, OPS, PARAMETER_FREE_OPS  # noqa: E402
 
@@ -413,7 +414,7 @@ def test_save_figure_leaves_nothing_when_writing_fails(tmp_path):
         raise OSError("disk full")
 
     fig.savefig = broken
-    with pytest.raises(OSError):
+    with pytest.raises(RunFolderError, match="cannot write the figure .*curves.png: disk full"):
         plot.save_figure(fig, tmp_path / "curves.png")
     assert list(tmp_path.iterdir()) == []
 
