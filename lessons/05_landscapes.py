@@ -191,14 +191,15 @@ plt.show()
 # %% [markdown]
 # ### What did we see
 #
-# Both cells sit in one smooth, bowl-shaped basin, and both are barely trained (test loss 1.74 and
-# 1.75, 34.2% and 35.0% accuracy). On test images in eval mode the loss rises steeply away from the
-# centre, and the deep cell c1 is the steeper one at the rim (20.04 against 11.07 at $a = -0.5$);
-# near the centre the two are alike. On the training objective in train mode the same direction is
-# far flatter (from 1.69 to 2.03 for the wide cell, 1.72 to 2.09 for c1): batch statistics absorb
+# Both cells sit in one smooth, bowl-shaped basin, and both are barely trained (test loss 1.75 and
+# 1.80, 34.1% and 30.4% accuracy). On test images in eval mode the loss rises steeply away from the
+# centre, and neither cell is the steeper one on both sides: at $a = 0.5$ the deep cell c1 reaches
+# 18.93 against the wide cell's 10.62, at $a = -0.5$ the wide cell reaches 9.98 against 6.67; near the
+# centre the two are alike. On the training objective in train mode the same direction is far
+# flatter (between 1.71 and 1.99 for the wide cell, 1.77 and 2.16 for c1): batch statistics absorb
 # much of the move. In both objectives the two cells are close near their minimum; the paper's
 # picture (a wide basin for the wide cell, a narrow one for the deep cell) appears at most as c1's
-# steeper rim on test images.
+# steeper rim on one side, on test images.
 #
 # ## 3. Gradient variance
 #
@@ -254,12 +255,12 @@ for name in nets:
 # %% [markdown]
 # ### What did we see
 #
-# * **Gradient variance** (b = 50, 10 batches): on test images in eval mode, wide 15.03 and c1
-#   18.30, the direction Shu et al. describe; on the training objective in train mode the two are
-#   close, 4.63 against 4.95.
-# * **Sharpness**: in eval mode wide 243, c1 181, so the wide cell is the sharper one, against the
-#   smoothness story; in train mode both are far smaller, 12 against 11, and the wide cell's estimate
-#   did not converge within 20 products, so take it as rough.
+# * **Gradient variance** (b = 50, 10 batches): on test images in eval mode, wide 14.84 and c1
+#   15.28, the direction Shu et al. describe by a small margin; on the training objective in train
+#   mode the two are as close the other way, 4.70 against 4.62.
+# * **Sharpness**: in eval mode wide 215, c1 185, so the wide cell is the sharper one, against the
+#   smoothness story; in train mode both are far smaller, 11 against 10, and c1's estimate did not
+#   converge within 20 products, so take it as rough.
 # * One network per cell, one seed, three epochs of training, 500 and 250 images: no interval can
 #   be put on these differences, and they can come out either way. The saved family below compares
 #   14 cells.
@@ -329,11 +330,12 @@ for name in order:
           f"{r['hessian']['value']:10.4g}  {r['hessian']['converged']} ({r['hessian']['iterations']} products)")
 
 # %%
-columns = {"width": [widths[n][0] for n in order], "depth": [widths[n][1] for n in order]}
-measures = {"rise at ±0.2": [rise(measured[n]) for n in order],
-            "GV": [measured[n]["gradient_variance"]["value"] for n in order],
-            "lambda_max": [measured[n]["hessian"]["value"] for n in order],
-            "test loss": [measured[n]["loss"] for n in order]}
+by_file = sorted(measured)  # the saved files' order, as the evidence table reads them: the same bootstrap draws
+columns = {"width": [widths[n][0] for n in by_file], "depth": [widths[n][1] for n in by_file]}
+measures = {"rise at ±0.2": [rise(measured[n]) for n in by_file],
+            "GV": [measured[n]["gradient_variance"]["value"] for n in by_file],
+            "lambda_max": [measured[n]["hessian"]["value"] for n in by_file],
+            "test loss": [measured[n]["loss"] for n in by_file]}
 print(f"Spearman's rho over the {len(order)} cells (one network each, seed 0), 95 % bootstrap interval, "
       f"two-sided permutation p:")
 correlations = {}
@@ -354,9 +356,9 @@ for shape_name, shape_values in columns.items():
 #   four times higher (largest 17,519 against 4,282): steeper walls far from the minimum, the one
 #   feature of the paper's figure that shows here.
 # * **Across the 14 cells** (one network each, seed 0), the wider the cell, the *larger* its
-#   gradient variance (Spearman's rho = 0.44 [-0.22, 0.79], p = 0.11), its $\lambda_{\max}$
-#   (rho = 0.33 [-0.26, 0.73], p = 0.24) and the rise of its loss along a filter-normalised
-#   direction (rho = 0.22 [-0.40, 0.64], p = 0.44); depth goes the other way. Every interval holds
+#   gradient variance (Spearman's rho = 0.44 [-0.22, 0.83], p = 0.12), its $\lambda_{\max}$
+#   (rho = 0.33 [-0.28, 0.77], p = 0.26) and the rise of its loss along a filter-normalised
+#   direction (rho = 0.22 [-0.38, 0.62], p = 0.44); depth goes the other way. Every interval holds
 #   0: with 14 cells and one seed, neither the paper's direction (negative rho) nor the opposite one
 #   is established. What the measurements do not show is the paper's explanation: not one of the
 #   three measures is smaller for wider cells. **At this scale (one seed, 14 cells, 12 epochs), the

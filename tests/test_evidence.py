@@ -153,3 +153,26 @@ def test_show_renders_markdown_in_a_notebook(monkeypatch, capsys):
     assert capsys.readouterr().out == ""
     assert len(shown) == 1 and isinstance(shown[0], IPython.display.Markdown)
     assert "**gradient-variance**" in shown[0].data
+
+
+SHOW = re.compile(r"evidence\.show\(\s*[\"'](\d\d)[\"']\s*\)")
+
+
+def _shown_tables():
+    """(notebook, lesson, the markdown its evidence.show cell displayed) for every lesson that shows its rows."""
+    for nb in sorted(ROOT.glob("lessons/[0-9]*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            source = "".join(cell["source"])
+            m = SHOW.search(source) if cell["cell_type"] == "code" else None
+            if m:
+                shown = ["".join(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])]
+                yield nb.name, m.group(1), "".join(shown)
+
+
+def test_every_lesson_shows_its_rows_as_the_json_has_them():
+    tables = list(_shown_tables())
+    assert len(tables) >= 5, f"lessons that show their evidence rows: {[t[:2] for t in tables]}"
+    rows = E.load(JSON_PATH)
+    for name, lesson, shown in tables:
+        expected = E.render_markdown([r for r in rows if lesson in r["lessons"]])
+        assert shown == expected, f"{name}: its evidence table is stale; rerun it (make outputs NB=lessons/{name[:-6]}.py)"
