@@ -20,14 +20,15 @@ import random
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
+from .network import PlainCNN
 from .search import batch_statistics
 
 __all__ = ["swap_edges", "swap_layers", "shuffle_robustness", "fit_plain", "ResidualCNN"]
 
 
-class ResidualCNN(nn.Module):
+class ResidualCNN(PlainCNN):
     """``network.PlainCNN`` with an identity shortcut around every layer: a one-convolution ResNet.
 
     stem (3 -> C, conv, BN, ReLU) -> ``layers`` blocks h <- ReLU(h + BN(conv3x3(h))) (C -> C, one
@@ -37,14 +38,9 @@ class ResidualCNN(nn.Module):
     """
 
     def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10):
-        super().__init__()
-        for name, value in (("C", C), ("layers", layers), ("num_classes", num_classes)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C), nn.ReLU())
-        self.layers = nn.ModuleList([nn.Sequential(nn.Conv2d(C, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
-                                     for _ in range(layers)])
-        self.classifier = nn.Linear(C, num_classes)
+        super().__init__(C, layers, num_classes)
+        for block in self.layers:  # conv, BN, ReLU -> conv, BN: the ReLU comes after the shortcut's sum
+            del block[2]
 
     def forward(self, x: Tensor) -> tuple[Tensor, None]:
         """(B, 3, H, W) -> (logits (B, num_classes), None)."""
