@@ -19,8 +19,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/06_selection.ipynb)
 #
-# Runs in about 30 s on 2 quiet CPU cores at the tiny preset (one tiny supernet is searched; an estimate: the last
-# measured run took 34 minutes on 2 cores shared with about ten other jobs); no GPU needed.
+# Runs in about 30 s on 2 CPU cores at the tiny preset (one tiny supernet is searched; an estimate from the
+# lesson's own search); no GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.
