@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/01_cells.ipynb)
 #
-# Runs in under 20 s on 2 CPU cores at the `tiny` preset, and as long with the `colab` preset (nothing trains in this lesson). No GPU needed.
+# Runs in 7 s in JupyterLab on 2 CPU cores at the `tiny` preset, and as long with the `colab` preset (nothing trains in this lesson). No GPU needed.
 
 # %%
 # On Colab, install nascourse; elsewhere (your machine, Binder, CI) this cell does nothing.

@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/02_darts.ipynb)
 #
-# Runs in about 100 s on 2 CPU cores at the `tiny` preset (104 s in the browser test); roughly 15 minutes on the colab
+# Runs in about 70 s on 2 CPU cores at the `tiny` preset (69 s in the browser test); roughly 15 minutes on the colab
 # preset on a T4 GPU (an estimate). No GPU needed.
 
 # %%

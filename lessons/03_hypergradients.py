@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/03_hypergradients.ipynb)
 #
-# Runs in about 45 s on 2 CPU cores at the `tiny` preset (in the browser test); the `colab` preset is sized for about 10
+# Runs in about 20 s on 2 CPU cores at the `tiny` preset (21 s in the browser test); the `colab` preset is sized for about 10
 # minutes on a Colab T4 GPU. No GPU needed.
 
 # %%
