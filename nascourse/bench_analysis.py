@@ -175,6 +175,43 @@ def shape_correlations(target: str | np.ndarray = "cifar10") -> ShapeCorrelation
                             spearman(s["width"][c], values[c]), spearman(s["depth"][c], values[c]))
 
 
+def within_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, draws: int = 300,
+                  seed: int = 0) -> tuple[float, float, float, float]:
+    """Spearman's rho of ``x`` with ``y`` within groups, pooled as :func:`shape_correlations` pools it.
+
+    ``x``, ``y``, ``groups``: (n,) arrays. The estimate is the size-weighted mean of the groups' rho
+    (groups of one cell, or with a constant ``x`` or ``y``, left out). The 95 % interval is a
+    bootstrap that resamples cells within each group (``draws`` resamples); p is two-sided, from
+    ``draws`` permutations of ``y`` within each group. Returns (estimate, low, high, p).
+    """
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+
+    def stat(xs, ys):
+        rhos, sizes = [], []
+        for m in members:
+            r = spearman(xs[m], ys[m]) if len(m) >= 2 else float("nan")
+            if not np.isnan(r):
+                rhos.append(r)
+                sizes.append(len(m))
+        return float(np.dot(rhos, sizes) / np.sum(sizes))
+
+    rng = np.random.default_rng(seed)
+    estimate = stat(x, y)
+    boot, null = [], 0
+    for _ in range(draws):
+        xs, ys = x.copy(), y.copy()
+        for m in members:
+            take = rng.choice(m, size=len(m))
+            xs[m], ys[m] = x[take], y[take]
+        boot.append(stat(xs, ys))
+    for _ in range(draws):
+        ys = y.copy()
+        for m in members:
+            ys[m] = y[rng.permutation(m)]
+        null += abs(stat(x, ys)) >= abs(estimate)
+    return estimate, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)), (null + 1) / (draws + 1)
+
+
 # ------ The shape of the best cells ----------------------------------------------------------------
 
 @dataclass(frozen=True)
