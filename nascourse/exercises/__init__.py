@@ -17,6 +17,7 @@ from .lesson04_convergence import check_spearman, check_group_depth_rho
 from .lesson05_landscapes import check_filter_normalise, check_gradient_variance
 from .lesson06_selection import check_operation_strength, check_optimal_skip_weight
 from .lesson07_flatness import check_neighbourhood_mean, check_relaxed_neighbour
+from .lesson08_cost import check_kendall_tau, check_regret
 
 __all__ = [
     "check_param_counts",  # lesson 00
@@ -27,4 +28,5 @@ __all__ = [
     "check_filter_normalise", "check_gradient_variance",  # lesson 05
     "check_operation_strength", "check_optimal_skip_weight",  # lesson 06
     "check_neighbourhood_mean", "check_relaxed_neighbour",  # lesson 07
+    "check_kendall_tau", "check_regret",  # lesson 08
 ]
