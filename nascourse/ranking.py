@@ -200,45 +200,21 @@ def ranks(values) -> np.ndarray:
 
 # ------ Agreement with the benchmark -------------------------------------------------------------
 
-def within_groups(x, y, groups, n_boot: int = 1000, n_perm: int = 1000, seed: int = 0) -> stats.Correlation:
-    """Spearman's rho of x and y within each group, averaged with the groups' sizes as weights.
-
-    The interval resamples cells within each group (percentile bootstrap); p permutes y within
-    each group, so a difference between the groups' levels cannot make a correlation."""
+def within_groups(x, y, groups, draws: int = 1000, seed: int = 0) -> stats.Correlation:
+    """Spearman's rho of x and y within each group, pooled as ``bench_analysis.within_groups`` pools it
+    (size-weighted mean; interval resampling cells within groups; p permuting y within groups, so a
+    difference between the groups' levels cannot make a correlation), as a ``stats.Correlation``."""
     x, y, groups = (np.asarray(a) for a in (x, y, groups))
-    if not (len(x) == len(y) == len(groups)) or len(x) < 3:
-        raise ValueError(f"x, y and groups must be of one length, at least 3; got {len(x)}, {len(y)}, {len(groups)}")
-    members = [m for m in (np.flatnonzero(groups == g) for g in np.unique(groups)) if len(m) >= 3]
-    if not members:
+    if not (len(x) == len(y) == len(groups)):
+        raise ValueError(f"x, y and groups must be of one length; got {len(x)}, {len(y)}, {len(groups)}")
+    sizes = np.unique(groups, return_counts=True)[1] if len(groups) else np.array([])
+    if not (sizes >= 3).any():
         raise ValueError("within_groups needs a group of at least 3 values; every group here is smaller")
-
-    def stat(xs, ys) -> float:
-        rhos, sizes = [], []
-        for m in members:
-            r = bench_analysis.spearman(xs[m], ys[m])
-            if not math.isnan(r):
-                rhos.append(r)
-                sizes.append(len(m))
-        return float(np.dot(rhos, sizes) / np.sum(sizes)) if rhos else float("nan")
-
-    rng = np.random.default_rng(seed)
-    estimate = stat(x, y)
-    if math.isnan(estimate):  # x or y constant in every group: no correlation to speak of
-        return stats.Correlation(estimate, math.nan, math.nan, math.nan, len(x), "undefined (constant)", "rho")
-    boot, extreme = np.empty(n_boot), 0
-    for b in range(n_boot):
-        take = np.arange(len(x))
-        for m in members:
-            take[m] = rng.choice(m, size=len(m))
-        boot[b] = stat(x[take], y[take])
-    for _ in range(n_perm):
-        order = np.arange(len(y))
-        for m in members:
-            order[m] = rng.permutation(m)
-        extreme += abs(stat(x, y[order])) >= abs(estimate) - 1e-12
-    low, high = np.nanquantile(boot, [0.025, 0.975])
-    return stats.Correlation(estimate, float(low), float(high), (extreme + 1) / (n_perm + 1), len(x),
-                             "permutation within groups", "rho")
+    constant = all(np.ptp(x[groups == g]) == 0 or np.ptp(y[groups == g]) == 0 for g in np.unique(groups))
+    if constant:  # x or y constant in every group: no correlation to speak of
+        return stats.Correlation(math.nan, math.nan, math.nan, math.nan, len(x), "undefined (constant)", "rho")
+    estimate, low, high, p = bench_analysis.within_groups(x.astype(float), y.astype(float), groups, draws, seed)
+    return stats.Correlation(estimate, low, high, p, len(x), "permutation within groups", "rho")
 
 
 @dataclass(frozen=True)
@@ -272,7 +248,7 @@ def agreement(scores, cells, truth: str = "cifar10", top_k: int = 10, n_boot: in
     name = truth if isinstance(truth, str) else "truth"
     return Agreement(name, stats.kendall(scores, y, n_boot=n_boot, seed=seed),
                      stats.spearman(scores, y, n_boot=n_boot, seed=seed),
-                     within_groups(scores, y, convs, n_boot=n_boot, n_perm=n_boot, seed=seed), top_k,
+                     within_groups(scores, y, convs, n_boot, seed), top_k,
                      len(set(ours.tolist()) & set(theirs.tolist())) / top_k)
 
 
@@ -309,8 +285,8 @@ def favours(scores, cells, truth: str = "cifar10", n_boot: int = 1000, seed: int
     errors = rank_errors(scores, _truth(truth, idx))
     convs = shapes["convs"][idx]
     name = truth if isinstance(truth, str) else "truth"
-    return Favour(name, within_groups(errors, shapes["depth"][idx], convs, n_boot, n_boot, seed),
-                  within_groups(errors, shapes["width"][idx], convs, n_boot, n_boot, seed))
+    return Favour(name, within_groups(errors, shapes["depth"][idx], convs, n_boot, seed),
+                  within_groups(errors, shapes["width"][idx], convs, n_boot, seed))
 
 
 # ------ The cost -------------------------------------------------------------------------------

@@ -167,10 +167,10 @@ def test_within_groups_is_the_size_weighted_mean_of_the_groups_rhos():
     x, y = rng.normal(size=30), rng.normal(size=30)
     groups = np.repeat([0, 1, 2], [5, 10, 15])
     rhos = [bench_analysis.spearman(x[groups == g], y[groups == g]) for g in range(3)]
-    got = ranking.within_groups(x, y, groups, n_boot=100, n_perm=100)
+    got = ranking.within_groups(x, y, groups, draws=100)
     assert got.estimate == pytest.approx(np.dot(rhos, [5, 10, 15]) / 30)
     assert got.low <= got.estimate <= got.high and 0 < got.p <= 1
-    shifted = ranking.within_groups(x, x + 100 * groups, groups, n_boot=100, n_perm=100)
+    shifted = ranking.within_groups(x, x + 100 * groups, groups, draws=100)
     assert shifted.estimate == pytest.approx(1.0) and shifted.p < 0.05
 
 
