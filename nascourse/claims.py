@@ -115,6 +115,24 @@ CLAIMS = {
                                   "approximation", ("03",), +1),
     "idarts-collapse": Claim("iDARTS avoids DARTS's collapse to skip connections on NAS-Bench-201.",
                              "Zhang et al. (iDARTS), ICML 2021, NB201 table", ("03",), +1),
+    # The DARTS space, scored by the NAS-Bench-301 surrogate (nascourse.evidence_nb301)
+    "nb301-published-above-random": Claim("Published DARTS-space cells are more accurate than random cells of the "
+                                          "space.", "Liu et al. (DARTS), ICLR 2019; Xie et al. (SNAS), ICLR 2019; "
+                                          f"{PT}", ("01",), +1),
+    "nb301-searches-above-random": Claim("Weight-sharing searches return cells more accurate than random cells of "
+                                         "the space.", "Liu et al. (DARTS), ICLR 2019", ("04",), +1),
+    "nb301-lead-width": Claim("Early in training, wider DARTS cells are more accurate.",
+                              f"{SHU}, abstract", ("04",), +1),
+    "nb301-lead-depth": Claim("Early in training, shallower DARTS cells are more accurate.",
+                              f"{SHU}, abstract", ("04",), -1),
+    "nb301-catch-up-depth": Claim("Deeper DARTS cells gain ranks when trained longer.",
+                                  f"{SHU}, abstract", ("04",), +1),
+    "nb301-catch-up-width": Claim("Wider DARTS cells lose ranks when trained longer.",
+                                  f"{SHU}, abstract", ("04",), -1),
+    "nb301-cpu-order": Claim("The course's CPU training orders the width family as NAS-Bench-301 predicts.",
+                             "course check against Siems et al. (NAS-Bench-301), 2020", ("04",), +1),
+    "nb301-pt-beats-magnitude": Claim("Perturbation selection (PT) finds more accurate DARTS-space cells than "
+                                      "alpha's magnitude on the same supernet.", f"{PT}, DARTS-space CIFAR-10 results", ("06",), +1),
 }
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bench, bench_analysis, flatness, genotypes, sharpness, variants
+from . import bench, bench_analysis, evidence_nb301, flatness, genotypes, sharpness, variants
 from .claims import (CLAIMS, COMMAND, EVIDENCE_PATH, HELD, IN_DIRECTION, NOT_HELD, UNTESTABLE,  # noqa: F401
                      VERDICTS, Claim, _f, _row, _scale, _stats, evidence_path, load, render_markdown, show, verdict)
 from .methods import make_config
@@ -123,34 +123,8 @@ def searched_shapes(results_dir: Path) -> list[dict]:
 
 
 def _within_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0):
-    """Size-weighted mean of Spearman's rho within groups (as ``bench_analysis.shape_correlations``),
-    a bootstrap interval resampling cells within each group, and a permutation p within groups."""
-    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
-
-    def stat(xs, ys):
-        rhos, sizes = [], []
-        for m in members:
-            r = bench_analysis.spearman(xs[m], ys[m]) if len(m) >= 2 else float("nan")
-            if not math.isnan(r):
-                rhos.append(r)
-                sizes.append(len(m))
-        return float(np.dot(rhos, sizes) / np.sum(sizes))
-
-    rng = np.random.default_rng(seed)
-    estimate = stat(x, y)
-    boot, null = [], 0
-    for _ in range(DRAWS):
-        xs, ys = x.copy(), y.copy()
-        for m in members:
-            take = rng.choice(m, size=len(m))
-            xs[m], ys[m] = x[take], y[take]
-        boot.append(stat(xs, ys))
-    for _ in range(DRAWS):
-        ys = y.copy()
-        for m in members:
-            ys[m] = y[rng.permutation(m)]
-        null += abs(stat(x, ys)) >= abs(estimate)
-    return estimate, float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)), (null + 1) / (DRAWS + 1)
+    """Spearman's rho within groups, its interval and p (``bench_analysis.within_groups``, DRAWS draws)."""
+    return bench_analysis.within_groups(x, y, groups, DRAWS, seed)
 
 
 def short_budget(results_dir: Path) -> list[dict]:
@@ -551,7 +525,8 @@ MEASUREMENTS = (skip_growth, search_trajectories,  # lesson 02 (and 06)
                 wide_converge, searched_shapes, short_budget,  # 04
                 landscapes,  # 05
                 alpha_misjudges, selection, darts_space_selection,  # 06
-                neighbourhood, na_random_search, flatness_searches, darts_es)  # 07
+                neighbourhood, na_random_search, flatness_searches, darts_es,  # 07
+                *evidence_nb301.MEASUREMENTS)  # the DARTS space on NAS-Bench-301: 01, 04, 06
 
 
 def default_results_dir() -> Path:
