@@ -42,12 +42,13 @@ if "google.colab" in sys.modules:
 #    and count how many architectures each space holds;
 # 3. compute the **width** and **depth** of a cell as Shu, Wang & Cai (ICLR 2020) define them, and
 #    reproduce their Figure 1 values for five published cells;
-# 4. place the published cells among random cells of the same space, and see that they sit at its
-#    wide, shallow end;
+# 4. place the published cells among random cells of the same space, see that they sit at its
+#    wide, shallow end, and score them with a surrogate benchmark (NAS-Bench-301);
 # 5. build the random-connection variants of DARTS that later lessons train, and rewire a cell by
 #    hand in an interactive builder that redraws it with its width and depth.
 #
-# Nothing in this lesson trains: every number below is exact and repeats on any machine.
+# Nothing in this lesson trains: every number below is exact and repeats on any machine, except
+# the surrogate's predictions in section 5, which come from a fitted model.
 
 # %%
 import itertools
@@ -463,6 +464,56 @@ plt.show()
 # it). AmoebaNet is the one published cell inside the cloud: 4c wide, but 4 deep. A search with
 # no preference would rarely land where the published cells are; the question that Shu et al.
 # ask, and this course follows, is *why* the searches prefer this corner.
+
+# %% [markdown]
+# ### Are the published cells also better? A surrogate's answer
+#
+# Shape is not quality. No table lists the accuracy of every DARTS cell, but NAS-Bench-301
+# (Siems et al., 2020) trained about 60,000 of them on CIFAR-10 and fitted a model that predicts
+# any cell's validation accuracy; `nascourse.nb301` runs it (lesson 04 says how far to trust it).
+# **A surrogate is a model fitted to measured runs, not a measurement.** Below: its prediction after
+# 98 epochs for the published cells it can represent (DARTS_V1, DARTS_V2, SNAS and DARTS-PT's
+# eight cells; NASNet's, AmoebaNet's and ENAS's have 5 nodes, NAS-Bench-301's cells 4), and where
+# each falls among 5,000 uniform random cells of the space, whose predictions are saved in
+# `results/nb301-convergence/`.
+
+# %%
+from pathlib import Path
+
+from nascourse import evidence, evidence_nb301, stats
+
+surrogate = evidence_nb301.load(Path("results") if Path("results").exists() else Path("lessons/results"))
+random_final = surrogate["accuracy"][:, -1]  # (5000,) predicted accuracy at epoch 98, %
+published_cells = evidence_nb301.published_cells()
+published_scores = evidence_nb301.predicted(list(published_cells.values()))[:, 0]
+for (name, g), score, pct in zip(published_cells.items(), published_scores,
+                                 evidence_nb301.percentile(published_scores, random_final)):
+    w, d = wd(g)
+    print(f"{name:15s} {w:3.1f}c/{d}  {score:5.1f} %  percentile {pct:3.0f}")
+print(f"{surrogate['n']} random cells: {stats.describe(random_final)} %")
+print(f"published minus random: {stats.permutation_test(published_scores, random_final, n_perm=10_000)}")
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 3.4))
+ax.hist(random_final, bins=60, color="0.75", label=f"{surrogate['n']} random cells")
+for (name, _), score in zip(published_cells.items(), published_scores):
+    color = "#d62728" if name in evidence_nb301.PUBLISHED else "#4c72b0"
+    ax.axvline(score, color=color, lw=1.2)
+ax.plot([], [], color="#d62728", label="DARTS V1, V2, SNAS")
+ax.plot([], [], color="#4c72b0", label="DARTS-PT's eight cells")
+ax.set(xlabel="predicted CIFAR-10 validation accuracy after 98 epochs (%)", ylabel="random cells",
+       title="NAS-Bench-301's predictions (a model, not a measurement)")
+ax.legend(fontsize=8, loc="upper left")
+plt.show()
+
+# %% [markdown]
+# **What did we see.** The surrogate puts DARTS_V1, DARTS_V2 and SNAS among the best few percent of
+# the space, and the eleven published cells together above the random ones, by about half a point
+# on average and significantly; DARTS-PT's eight cells spread from the bottom fifth to the top. Two
+# cautions: DARTS's and SNAS's cells were most likely among the cells NAS-Bench-301 trained, so the
+# surrogate has seen them; and a random cell of this space is already good (the whole cloud spans a
+# few points), which is why Yang et al. (ICLR 2020) warn that a search must be compared with random
+# sampling, not with nothing.
 #
 # ### Width and depth of a NAS-Bench-201 cell
 #
@@ -630,6 +681,12 @@ builder
 #   cells are as wide as DARTS's own. Shu et al. argue that searches prefer this corner because
 #   such cells converge fastest, not because they generalise best; the rest of the course tests
 #   that argument.
+# * **NAS-Bench-301's surrogate** (a model fitted to measured runs, not a measurement) predicts the
+#   published cells to be more accurate than random cells of the DARTS space: the evidence table's
+#   row for this lesson.
+
+# %%
+evidence.show("01");
 
 # %% [markdown]
 # ## Exercises

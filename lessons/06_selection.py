@@ -52,8 +52,9 @@ if "google.colab" in sys.modules:
 # 4. run the **edge-shuffle test**: a supernet keeps most of its accuracy when two edges of every
 #    cell swap places, a plain stack of convolutions does not, and a residual network (the same stack
 #    with identity shortcuts) sits between them;
-# 5. say what each selection does to the width and depth of DARTS-space cells, and which of the
-#    paper's claims held at this course's scales, with an interval and a test for each.
+# 5. say what each selection does to the width and depth of DARTS-space cells, score those cells with
+#    a surrogate benchmark (NAS-Bench-301), and say which of the paper's claims held at this course's
+#    scales, with an interval and a test for each.
 
 # %%
 import copy
@@ -605,6 +606,26 @@ if darts_runs:
     plt.show()
 
 # %% [markdown]
+# **Which selection gives the better cell?** The DARTS space has no table of real accuracies, but
+# NAS-Bench-301's surrogate (lesson 04, section 6) predicts a DARTS cell's CIFAR-10 validation
+# accuracy after 98 epochs of its training. It is a model fitted to measured runs, not a
+# measurement, so read it as a second opinion. The published cells, and our three seeds' cells
+# (PT against magnitude on the same supernet, a paired comparison):
+
+# %%
+from nascourse import evidence_nb301
+
+for name, cells in published.items():
+    scores = evidence_nb301.predicted(cells)[:, 0]
+    print(f"{name:11s} predicted accuracy at epoch 98: {', '.join(f'{s:.1f}' for s in scores)} %")
+selected = evidence_nb301.selection_cells(Path("results") if Path("results").exists() else Path("lessons/results"))
+pt_score = evidence_nb301.predicted(selected["pt"])[:, 0]
+mag_score = evidence_nb301.predicted(selected["magnitude"])[:, 0]
+for seed, p, m in zip(selected["seeds"], pt_score, mag_score):
+    print(f"seed {seed}: magnitude {m:.2f} %, PT {p:.2f} %")
+print(f"PT minus magnitude (points): {stats.paired_test(pt_score, mag_score)}")
+
+# %% [markdown]
 # ### What did we see
 #
 # * **Published cells.** DARTS-PT's cells are narrower and deeper than DARTS's: normal cells 2.5 to 3.0c
@@ -624,6 +645,15 @@ if darts_runs:
 #   residual network was measured only at the tiny scale (section 5).
 # * The removal measure and α chose different operations on 0.92 [0.85, 0.96] of the 84 decisions; the
 #   interval contains the 0.86 that unrelated rankings of 7 candidates give.
+#
+# * **Scored by NAS-Bench-301's surrogate** (a prediction, not a measurement), PT's cells were not
+#   better than magnitude's: slightly ahead in seed 0, behind by about 2 and 1 points in seeds 1 and 2,
+#   by −0.94 points on average
+#   [−3.58, 1.69] (p = 0.50; three seeds cannot give p < 0.05). The surrogate also rates DARTS's own
+#   cells (95.5 %) above each of DARTS-PT's eight published ones (93.8 to 95.4 %), although DARTS-PT
+#   measured its cells as more accurate than DARTS's after full training [DARTS-PT, ICLR 2021]: a
+#   surrogate is fitted to NAS-Bench-301's shorter, smaller training, and DARTS's cells were most likely
+#   among the cells it was fitted to.
 #
 # ## Summary
 #
@@ -680,6 +710,9 @@ evidence.show("06");
 #   magnitude rule had chosen narrow chains of convolutions. DARTS-PT's published cells are narrower than
 #   DARTS's own, but that compares four cells with one. Which selection gives the narrower cell depended,
 #   here, on what the search had returned.
+# # * **PT's DARTS-space cells are better than magnitude's by NAS-Bench-301's prediction** (row
+#   `nb301-pt-beats-magnitude`): **did not hold** (−0.94 points [−3.58, 1.69], p = 0.50, three seeds);
+#   the opposite direction is not significant either.
 #
 # ## Exercises
 #
