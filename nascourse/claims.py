@@ -132,7 +132,8 @@ CLAIMS = {
     "nb301-cpu-order": Claim("The course's CPU training orders the width family as NAS-Bench-301 predicts.",
                              "course check against Siems et al. (NAS-Bench-301), 2020", ("04",), +1),
     "nb301-pt-beats-magnitude": Claim("Perturbation selection (PT) finds more accurate DARTS-space cells than "
-                                      "alpha's magnitude on the same supernet.", f"{PT}, DARTS-space CIFAR-10 results", ("06",), +1),
+                                      "alpha's magnitude on the same supernet.",
+                                      f"{PT}, DARTS-space CIFAR-10 results", ("06",), +1),
 }
 
 

@@ -98,7 +98,9 @@ def convergence_table(cells: list, accuracy: np.ndarray, epochs=EPOCHS, draws: i
 
 
 def load(results_dir: Path) -> dict:
-    """The saved random cells: {"n", "epochs", "accuracy" (n, E) array, "table"} (see ``scripts/nb301_convergence.py``)."""
+    """The saved random cells: {"n", "epochs", "accuracy" (an (n, E) array), "table"}.
+
+    Made by ``scripts/nb301_convergence.py``; ``table`` as :func:`convergence_table` returns it."""
     path = Path(results_dir) / FOLDER / FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; make it with `python scripts/nb301_convergence.py`")
