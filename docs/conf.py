@@ -10,7 +10,9 @@ the outputs on the site are the ones the tests check. They stay in ``lessons/`` 
 ``solutions/``, where Colab, Binder and nbval expect them; when the build starts they are copied
 into ``docs/lessons/`` and ``docs/solutions/``, so that the site has the repository's layout and
 the links between lessons, solutions and the README resolve on the site as they do on GitHub.
-The API pages are written into ``docs/api/`` from the package itself (``_ext/apiref.py``).
+The API pages are written into ``docs/api/`` from the package itself (``_ext/apiref.py``). The
+index's tables of contents glob ``lessons/*`` and ``solutions/*``, so a new lesson's notebook is
+on the site as soon as it is in ``lessons/``.
 """
 
 from __future__ import annotations
@@ -85,16 +87,27 @@ nitpick_ignore_regex = [
     ("py:class", r"(torch|numpy|matplotlib|ipywidgets|argparse|pathlib|random|collections\.abc)\..*"),
 ]
 
-# --- HTML ------------------------------------------------------------------------------------
-html_theme = "alabaster"  # ships with Sphinx
+# --- HTML -----------------------------------------------------------------------------------
+# The Jupyter Book theme: the lessons, solutions, guide and reference in a left-hand navigation,
+# and on every notebook page launch buttons that open it on Binder (JupyterLab) or Colab. The
+# buttons are made from the page's path: ``lessons/NN_slug`` on the site is ``lessons/NN_slug.ipynb``
+# in the repository (the copy above), so the path from the repository root to the site's source is
+# empty, and the links are the README's and the lessons' own Binder and Colab links.
+html_theme = "sphinx_book_theme"
 html_title = "nascourse"
 html_theme_options = {
-    "description": "Differentiable neural architecture search, small enough to read.",
-    "page_width": "1180px",
-    "sidebar_width": "250px",
-    "fixed_sidebar": True,
+    "repository_url": "https://github.com/nascourse/nascourse",
+    "repository_branch": "main",
+    "path_to_docs": "",
+    "use_repository_button": True,
+    "launch_buttons": {
+        "binderhub_url": "https://mybinder.org",
+        "colab_url": "https://colab.research.google.com",
+        "notebook_interface": "jupyterlab",
+    },
+    "home_page_in_toc": True,
+    "show_toc_level": 2,
 }
-html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
 html_show_sourcelink = False
 
 

@@ -145,6 +145,20 @@ def my_neighbour(p, edge, op, beta):
     q[edge] = torch.nn.functional.one_hot(torch.tensor(op), p.shape[1]).to(p)
     return q
 ''', "replaced the row by the one-hot"),
+    "check_kendall_tau": ('''
+def my_kendall(x, y):
+    n, c, d = len(x), 0, 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            s = (x[i] - x[j]) * (y[i] - y[j])
+            c, d = c + (s > 0), d + (s < 0)
+    return (c - d) / (n * (n - 1) / 2)
+''', "that is tau-a"),
+    "check_regret": ('''
+def my_regret(scores, truth, k):
+    shortlist = sorted(range(len(scores)), key=lambda i: scores[i])[:k]
+    return max(truth) - max(truth[i] for i in shortlist)
+''', "you took the cells with the LOWEST scores"),
     "check_relaxed_sample": ('''
 def my_relaxed_sample(alpha, tau, generator):
     gumbel = -torch.empty(alpha.shape).exponential_(generator=generator).log()

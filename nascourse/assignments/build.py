@@ -63,7 +63,7 @@ class Exercise:
     """One graded exercise: what the student reads, starts from and must make pass."""
 
     checker: str  #: the checker's name, e.g. ``check_width_depth``; the grading cell's id
-    task: str  #: Markdown: the exercise as the lesson states it
+    task: str  #: the exercise as the lesson states it, in Markdown
     stub: str  #: code the student starts from (the lesson's stub)
     solution: str  #: the worked answer (replaces the stub when it runs)
     check: str  #: the checker call, e.g. ``exercises.check_width_depth(width_depth)``
@@ -76,7 +76,7 @@ class Assignment:
 
     name: str  #: the lesson's file name without suffix, e.g. ``01_cells``; the nbgrader assignment id
     title: str  #: the lesson's title, e.g. ``Cells and search spaces``
-    install: str  #: the lesson's first code cell: installs nascourse on Colab, does nothing elsewhere
+    install: str  #: the lesson's first code cell, which installs nascourse on Colab and does nothing elsewhere
     imports: str  #: the import statements the exercises use
     exercises: tuple[Exercise, ...]
 

@@ -38,7 +38,7 @@ def award(points: float, check: Callable[[], bool]) -> float:
             answer that was never defined is reported here rather than stopping the notebook.
 
     Returns:
-        The points earned: ``points`` or 0. Shown as the cell's value, which nbgrader reads as
+        ``points`` or 0, the points earned, shown as the cell's value, which nbgrader reads as
         its score.
     """
     if not points > 0:
