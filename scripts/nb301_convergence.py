@@ -7,7 +7,7 @@ validation accuracy of ``sample_darts_genotype(s)``, s = 0 .. n - 1, at the epoc
 cell's width and depth with that accuracy and with the ranks gained to epoch 98, within groups of
 equal numbers of parametric operations, each with its 95 % interval and permutation p.
 
-    python scripts/nb301_convergence.py                # 5,000 cells, about a minute on two CPU cores
+    python scripts/nb301_convergence.py                # 5,000 cells, about half a minute on two CPU cores
     python scripts/nb301_convergence.py --throughput   # also time whole learning curves (not saved)
 """
 
