@@ -95,13 +95,19 @@ def _jupytext():
     return jupytext
 
 
-def _nbgrader_api(course: Path):
+def _require_nbgrader() -> None:
     try:
-        from nbgrader.apps import NbGraderAPI
-        from traitlets.config.loader import PyFileConfigLoader
+        import nbgrader.apps  # noqa: F401
     except ImportError:
         raise ImportError(f"building graded assignments needs nbgrader (>= 0.9), which the instructor "
                           f"extra installs: {INSTALL_HINT}") from None
+
+
+def _nbgrader_api(course: Path):
+    _require_nbgrader()
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course.resolve())
     return NbGraderAPI(config=config)
@@ -333,13 +339,14 @@ def build_course(out: str | Path, root: str | Path, extra: list[tuple[str | Path
     and, through nbgrader's ``generate_assignment``, the student versions in
     ``out/release/<name>/``. Returns the assignments built.
     """
+    _require_nbgrader()
+    assignments = [a for pair in [*lesson_pairs(root), *extra] if (a := read_assignment(*pair)) is not None]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = out / "nbgrader_config.py"
     if not config.exists():
         config.write_text(NBGRADER_CONFIG, encoding="utf-8")
     api = _nbgrader_api(out)
-    assignments = [a for pair in [*lesson_pairs(root), *extra] if (a := read_assignment(*pair)) is not None]
     names = [a.name for a in assignments]
     if len(set(names)) != len(names):
         raise ValueError(f"two assignments share a name: {names}; rename one of the exercise notebooks")
