@@ -215,13 +215,22 @@ def test_instructor_version_earns_full_marks(course, name):
 
 @pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
 def test_released_version_earns_nothing_and_says_why(course, name):
-    nb = _read(course, "release", name)
-    first = ASSIGNMENTS[name].exercises[0].checker
-    _answer(nb, first).source = ""  # a student who deleted the stub: the answer is never defined
-    scores, text = _grade(course, name, "blank", nb)
+    scores, text = _grade(course, name, "blank", _read(course, "release", name))
     assert scores == {e.checker: 0 for e in ASSIGNMENTS[name].exercises}, text
-    assert "is not defined" in text and "Traceback" not in text
-    assert text.count("0 of ") >= len(ASSIGNMENTS[name].exercises)
+    assert "Traceback" not in text
+    assert text.count("0 of ") == len(ASSIGNMENTS[name].exercises), text
+
+
+def test_an_answer_never_defined_scores_zero_and_the_others_are_graded(course):
+    name = "01_cells"
+    nb, source = _read(course, "release", name), _read(course, "source", name)
+    first, *others = ASSIGNMENTS[name].exercises
+    _answer(nb, first.checker).source = ""  # the student deleted the stub: width_depth is never defined
+    for e in others:
+        _answer(nb, e.checker).source = _answer(source, e.checker).source
+    scores, text = _grade(course, name, "unfinished", nb)
+    assert scores == {first.checker: 0, **{e.checker: e.points for e in others}}, text
+    assert "name 'width_depth' is not defined" in text and "Traceback" not in text
 
 
 def _mistaken(course, name: str, wrong: list[str]):
