@@ -134,6 +134,24 @@ CLAIMS = {
     "nb301-pt-beats-magnitude": Claim("Perturbation selection (PT) finds more accurate DARTS-space cells than "
                                       "alpha's magnitude on the same supernet.",
                                       f"{PT}, DARTS-space CIFAR-10 results", ("06",), +1),
+    # Step (i) of the course's argument and the cost of the preference (nascourse.evidence_ranking)
+    "ws-ranks-cells": Claim("A weight-sharing supernet ranks cells as their full training does (Kendall tau with "
+                            "the 200-epoch accuracy above 0).", "Bender et al., ICML 2018; premise of one-shot NAS",
+                            ("08",), +1),
+    "ws-like-short": Claim("A weight-sharing supernet ranks cells as a short training does (Kendall tau with the "
+                           "12-epoch accuracy above 0).", f"course's argument, step (i); {SHU}, section 1",
+                           ("08",), +1),
+    "ws-favours-shallow": Claim("A weight-sharing supernet favours shallow cells: within conv-count groups, the "
+                                "deeper a cell, the lower it is ranked against its 200-epoch accuracy.",
+                                f"{SHU}, section 1", ("08",), +1),
+    "ws-favours-wide": Claim("A weight-sharing supernet favours wide cells: within conv-count groups, the narrower "
+                             "a cell, the lower it is ranked against its 200-epoch accuracy.",
+                             f"{SHU}, section 1", ("08",), -1),
+    "search-beats-random": Claim("A search's cell is more accurate than random search's best of 20 cells by "
+                                 "12-epoch validation accuracy.", "Li & Talwalkar, UAI 2019; Dong & Yang, ICLR 2020",
+                                 ("08",), +1),
+    "depth-remedy": Claim("Taking the deepest of a ranker's top five cells, instead of its top cell, finds a more "
+                          "accurate cell.", "course's remedy, from the diagnosis of lesson 04", ("08",), +1),
 }
 
 

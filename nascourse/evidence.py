@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bench, bench_analysis, evidence_nb301, flatness, genotypes, sharpness, variants
+from . import bench, bench_analysis, evidence_nb301, evidence_ranking, flatness, genotypes, sharpness, variants
 from .claims import (CLAIMS, COMMAND, EVIDENCE_PATH, HELD, IN_DIRECTION, NOT_HELD, UNTESTABLE,  # noqa: F401
                      VERDICTS, Claim, _f, _row, _scale, _stats, evidence_path, load, render_markdown, show, verdict)
 from .methods import make_config
@@ -526,7 +526,8 @@ MEASUREMENTS = (skip_growth, search_trajectories,  # lesson 02 (and 06)
                 landscapes,  # 05
                 alpha_misjudges, selection, darts_space_selection,  # 06
                 neighbourhood, na_random_search, flatness_searches, darts_es,  # 07
-                *evidence_nb301.MEASUREMENTS)  # the DARTS space on NAS-Bench-301: 01, 04, 06
+                *evidence_nb301.MEASUREMENTS,  # the DARTS space on NAS-Bench-301: 01, 04, 06
+                *evidence_ranking.MEASUREMENTS)  # step (i) and the cost, on NAS-Bench-201: 08
 
 
 def default_results_dir() -> Path:
