@@ -53,6 +53,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rho: the Pearson correlation of the average ranks of x and y.
 
     NaN if x or y is constant (the correlation is undefined).
+
+    Oracle for grading: ``check_spearman`` compares answers with it.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
@@ -70,6 +72,8 @@ def shapes() -> dict[str, np.ndarray]:
 
     ``connected`` bool; ``width`` float (NaN where not connected); ``depth`` int (0 where not
     connected); ``convs`` int, the number of nor_conv_1x1 and nor_conv_3x3 edges.
+
+    Oracle for grading: ``check_group_depth_rho`` compares answers with it.
     """
     ops = bench.table()["ops"]  # (15625, 6) op codes
     names = [[NB201_OPS[k] for k in row] for row in ops.tolist()]

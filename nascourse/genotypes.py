@@ -354,6 +354,8 @@ def cell_width_depth(cell: list[tuple[str, int]], concat: list[int]) -> tuple[fl
     (c_{k-2} or c_{k-1}); with 2 edges per node that is 0.5c per such edge.
     depth: d(input) = 0, d(node) = 1 + max over its inputs, depth = 1 + max over the concatenated
     nodes (the node -> output edge counts as one connection).
+
+    Oracle for grading: ``check_width_depth`` and ``check_narrowest_deepest`` compare answers with it.
     """
     _check_cell(cell, concat, None)
     width, d = 0.0, {0: 0, 1: 0}

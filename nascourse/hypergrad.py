@@ -169,7 +169,10 @@ def _mixed(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: lis
 
 def hessian_vector_product(loss_fn: LossFn, params: Iterable[Tensor],
                            vectors: Iterable[Tensor]) -> list[Tensor]:
-    """H·v with H = ∇²_params loss_fn(), by double backprop; `vectors` are shaped like `params`."""
+    """H·v with H = ∇²_params loss_fn(), by double backprop; `vectors` are shaped like `params`.
+
+    Oracle for grading: ``check_neumann`` compares answers with it.
+    """
     params, vectors = list(params), list(vectors)
     grad = _grad(_evaluate(loss_fn, "loss_fn", "hessian_vector_product"), params, create_graph=True)
     return _hvp(grad, params, vectors)
@@ -371,6 +374,8 @@ def hypergradient(train_loss: LossFn, val_loss: LossFn, weights: Iterable[Tensor
     Returns:
         one detached tensor per tensor of `arch`, same shapes. `weights` are left exactly as
         they were and no .grad field is touched.
+
+    Oracle for grading: ``check_arch_gradient`` and ``check_neumann`` compare answers with it.
     """
     weights, arch = list(weights), list(arch)
     if method not in METHODS:

@@ -37,7 +37,10 @@ def nb201_format(arch: list[str] | str, ops: list[str] = NB201_OPS) -> str:
 
 
 def nb201_parse(s: str, ops: list[str] = NB201_OPS) -> list[str]:
-    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> 6 op names in NB201_EDGES order."""
+    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> 6 op names in NB201_EDGES order.
+
+    Oracle for grading: ``check_nb201_parse`` compares answers with it.
+    """
     def fail(why: str) -> ValueError:
         return ValueError(f"malformed NAS-Bench-201 string {s!r}: {why}. The expected form is {_NB201_FORM}")
 
@@ -102,7 +105,10 @@ def sample_nb201(seed: int | random.Random, ops: list[str] = NB201_OPS) -> list[
 
 
 def nb201_neighbours(arch: list[str] | str, ops: list[str] = NB201_OPS) -> list[list[str]]:
-    """The 6 * (``|O|`` - 1) = 24 cells one edge's op away (Hamming distance 1; the course's own definition)."""
+    """The 6 * (``|O|`` - 1) = 24 cells one edge's op away (Hamming distance 1; the course's own definition).
+
+    Oracle for grading: ``check_neighbourhood_mean`` compares answers with it.
+    """
     arch = as_nb201(arch, ops)
     return [arch[:e] + [o] + arch[e + 1:] for e in range(len(arch)) for o in ops if o != arch[e]]
 

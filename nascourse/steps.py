@@ -154,6 +154,8 @@ def relaxed_weights(alpha: torch.Tensor, tau: float, generator: torch.Generator)
     Z = softmax((log_softmax(alpha) + G) / tau), G ~ Gumbel(0, 1) drawn on the CPU from ``generator``.
     Whatever tau, argmax Z falls on o with probability softmax(alpha)_o (the Gumbel-max trick); as
     tau -> 0, Z tends to that one-hot row, so E[Z] tends to softmax(alpha).
+
+    Oracle for grading: ``check_relaxed_sample`` compares answers with it.
     """
     gumbel = -torch.empty(alpha.shape).exponential_(generator=generator).log().to(alpha.device)
     return F.softmax((F.log_softmax(alpha, dim=-1) + gumbel) / tau, dim=-1)

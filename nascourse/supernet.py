@@ -46,6 +46,8 @@ class MixedOp(nn.Module):
         C: channels in and out. stride: 1, or 2 on a reduction cell's input edges.
         ops: operation names, the column order of alpha. affine: BN scale/shift (False in search).
         pool_bn: follow each pooling op by BN(affine=False), as DARTS does; NAS-Bench-201 does not.
+
+    Oracle for grading: ``check_mixed_op`` compares answers with it.
     """
 
     def __init__(self, C: int, stride: int, ops: list[str], affine: bool = False, pool_bn: bool = True):
