@@ -318,7 +318,7 @@ def write_source(assignment: Assignment, path: str | Path) -> Path:
         module = "exercises" if e.check.startswith("exercises.") else None
         grading = ("from nascourse import exercises\n" if module else "") + \
             "from nascourse.assignments import award\n\n" + f"award({e.points:g}, lambda: {e.check})"
-        answer = f"{e.stub}\n\n\n### BEGIN SOLUTION\n{e.solution}\n### END SOLUTION" if e.stub else \
+        answer = f"{e.stub}\n\n### BEGIN SOLUTION\n{e.solution}\n### END SOLUTION" if e.stub else \
             f"### BEGIN SOLUTION\n{e.solution}\n### END SOLUTION"
         cells += [_cell("markdown", e.task, f"{e.checker}_task", locked=True),
                   _cell("code", answer, f"{e.checker}_answer", solution=True),
