@@ -272,3 +272,13 @@ def test_student_version_has_the_stubs_and_no_solution(course, name):
         leaked = [line.strip() for line in e.solution.split("\n")
                   if re.search(r"\w", line) and line.strip() not in stub and line.strip() in lines]
         assert not leaked, f"{name}: the student version shows the solution's lines {leaked}"
+
+
+def test_an_edited_grading_cell_is_restored_before_grading(course):
+    name = "01_cells"
+    nb = _read(course, "release", name)
+    first = ASSIGNMENTS[name].exercises[0].checker
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == first)
+    cell.source = "1  # full marks, please"
+    scores, text = _grade(course, name, "tamperer", nb)
+    assert scores[first] == 0, text
