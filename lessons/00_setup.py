@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 00: setup and tour
+# # Lesson 00 · Setup and tour
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/00_setup.ipynb)
 #

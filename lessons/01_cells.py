@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 01: cells and search spaces
+# # Lesson 01 · Cells and search spaces
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/01_cells.ipynb)
 #

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # 02 · The supernet and DARTS
+# # Lesson 02 · The supernet and DARTS
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/02_darts.ipynb)
 #

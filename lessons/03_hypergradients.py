@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 03: hypergradients
+# # Lesson 03 · Hypergradients
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/03_hypergradients.ipynb)
 #

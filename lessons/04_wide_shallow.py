@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 04: do wide and shallow cells converge faster?
+# # Lesson 04 · Do wide and shallow cells converge faster?
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/04_wide_shallow.ipynb)
 #

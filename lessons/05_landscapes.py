@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 05: smooth landscapes and accurate gradients
+# # Lesson 05 · Smooth landscapes and accurate gradients
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/05_landscapes.ipynb)
 #

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 07: flat architectures
+# # Lesson 07 · Flat architectures
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/07_flatness.ipynb)
 #

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 01, worked solutions: cells and search spaces
+# # Solutions 01 · Cells and search spaces
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/01_cells.ipynb)
 #

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 03: hypergradients (worked solutions)
+# # Solutions 03 · Hypergradients
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/03_hypergradients.ipynb)
 #

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 06: selecting the architecture (worked solutions)
+# # Solutions 06 · Selecting the architecture
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/06_selection.ipynb)
 #

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 07: flat architectures (worked solutions)
+# # Solutions 07 · Flat architectures
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/solutions/07_flatness.ipynb)
 #
