@@ -28,11 +28,10 @@ offset that a ranking ignores but a comparison with a measured accuracy does not
 
 Speed: the exported model declared a batch of one row; the packaged copy
 (``scripts/make_nb301_data.py``) only frees that dimension, so :func:`predict` sends 2,048 rows a
-call to onnxruntime instead of one. Measured: 1,000 genotypes x 98 epochs (98,000 rows) take
-8.5-9.8 s of wall time, about 100 genotypes (whole learning curves) per second, on 2 CPU cores
-shared with about 20 other busy processes; the work itself is 1.9 s of CPU time, so a core of
-its own should do about 500 a second (not measured). One row a call, as the original model
-takes them, costs 1.3 ms a row on the same machine: 2 minutes for the same curves.
+call to onnxruntime instead of one. Measured on 2 CPU cores shared with other work: 1,000
+genotypes x 98 epochs (whole learning curves) in 1.2 to 4.8 s, about 200 to 850 genotypes a
+second with onnxruntime's default threads, depending on the load. One row a call, as the original
+model takes them, costs 1.3 ms a row: 2 minutes for the same curves.
 
 Why onnxruntime is a core dependency, not part of the ``lessons`` extra: every DARTS-space search
 records the prediction for its cell (``history.nb301_predictions``), and a Colab lesson installs
