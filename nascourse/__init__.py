@@ -34,12 +34,16 @@ does that cost? Each module is one idea; data flows through them in this order::
     runs            run folders that never lose work: atomic writes, safe checkpoints
     folders         one writer per folder (a lock), and disk errors said in one line
     stats           how sure a comparison over a few seeds is: mean_ci, paired_test, spearman, kendall
+    ranking         how well a supernet ranks NAS-Bench-201 cells and whom it favours: score_cells,
+                    stratified_sample, agreement, favours, regret
     network         discrete networks from a genotype: DartsNetwork, NB201Network
     train           training a network from scratch: make_train_config, build_network, train
     landscape       loss surfaces and gradient variance: random_direction, surface_2d, gradient_variance
     plot, widgets   figures and notebook front ends
+    cost            what every NAS-Bench-201 selector picks in the saved runs, and its regret: cost_table
     claims          the claims the lessons test, the verdict rule, the table: CLAIMS, verdict, show
     evidence        every claim the lessons test, computed from the saved runs: compute, show
+                    (with evidence_nb301 for the DARTS space and evidence_ranking for lesson 08)
 
 A first search from Python (the tiny preset runs in about a minute on a laptop CPU)::
 
@@ -80,8 +84,9 @@ _NAMES = {
 _MODULES = ("config", "data", "batches", "ops", "genotypes", "variants", "nb201", "bench", "bench_analysis", "nb301",
             "controller", "supernet", "fast", "hypergrad", "sharpness", "flatness", "methods", "history", "steps",
             "search", "select",
-            "shuffle", "runs", "folders", "stats", "network", "train", "landscape", "plot", "alphaplot",
-            "landscapeplot", "widgets", "stepcheck", "claims", "evidence", "cli")
+            "shuffle", "runs", "folders", "stats", "ranking", "network", "train", "landscape", "plot", "alphaplot",
+            "landscapeplot", "widgets", "stepcheck", "cost", "claims", "evidence", "evidence_nb301",
+            "evidence_ranking", "cli")
 
 __all__ = ["__version__", *_NAMES]
 
