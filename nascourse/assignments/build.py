@@ -55,7 +55,7 @@ c.ExecutePreprocessor.timeout = 300
 _CHECKER = re.compile(r"check_\w+")
 _EXERCISES_HEADING = re.compile(r"^#{1,6}\s+Exercises\s*$", re.M)
 _EXERCISE_HEADING = re.compile(r"^#{1,6}\s+Exercise\b", re.M)
-_TITLE = re.compile(r"^#\s+(?:(?:Lesson|Solution)\s+\d+\s*[:·,-]?\s*)?(.+?)\s*$", re.M)
+_TITLE = re.compile(r"^#\s+(?:(?:Lesson|Solutions?)\s+\d+\s*[:·,-]?\s*)?(.+?)\s*$", re.M)
 
 
 @dataclass(frozen=True)
