@@ -141,6 +141,9 @@ CLAIMS = {
     "ws-like-short": Claim("A weight-sharing supernet ranks cells as a short training does (Kendall tau with the "
                            "12-epoch accuracy above 0).", f"course's argument, step (i); {SHU}, section 1",
                            ("08",), +1),
+    "ws-favours-simple": Claim("A weight-sharing supernet trained briefly favours simple cells: the more "
+                               "convolutions a cell has, the lower it is ranked against its 200-epoch accuracy.",
+                               "Ning et al., NeurIPS 2021, one-shot estimators' bias", ("08",), +1),
     "ws-favours-shallow": Claim("A weight-sharing supernet favours shallow cells: within conv-count groups, the "
                                 "deeper a cell, the lower it is ranked against its 200-epoch accuracy.",
                                 f"{SHU}, section 1", ("08",), +1),

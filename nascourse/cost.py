@@ -60,6 +60,8 @@ class SeedPremise:
     width_bias: float  # ... with width; < 0 = favours wide
     depth_bias_12: float  # the same for the 12-epoch ranking
     width_bias_12: float
+    rho_convs: float  # Spearman's rho of the supernet's scores with the number of convolutions
+    rho_convs_200: float  # ... of the 200-epoch accuracy with it, same cells
 
 
 def seed_premise(record: dict, bn: str = "recalibrate", draws: int = 200) -> SeedPremise:
@@ -71,13 +73,15 @@ def seed_premise(record: dict, bn: str = "recalibrate", draws: int = 200) -> See
     scores = np.array(record["scored"][bn], dtype=float)
     t = bench.table()
     y200, y12 = t["cifar10"][cells], t["cifar10_val12"][cells]
+    convs = bench_analysis.shapes()["convs"][cells].astype(float)
     agree = ranking.agreement(scores, cells, "cifar10", top_k=TOP_K, n_boot=draws, seed=record["seed"])
     fav, fav12 = (ranking.favours(s, cells, "cifar10", n_boot=draws, seed=record["seed"]) for s in (scores, y12))
     return SeedPremise(record["method"], record["seed"], bn, len(cells), agree.kendall.estimate,
                        stats.kendall(scores, y12, n_boot=draws, seed=record["seed"]).estimate,
                        stats.kendall(y12, y200, n_boot=draws, seed=record["seed"]).estimate,
                        agree.spearman_within.estimate, agree.precision, fav.depth.estimate, fav.width.estimate,
-                       fav12.depth.estimate, fav12.width.estimate)
+                       fav12.depth.estimate, fav12.width.estimate, bench_analysis.spearman(scores, convs),
+                       bench_analysis.spearman(y200, convs))
 
 
 def premise(folder: str | Path, bn: str = "recalibrate", draws: int = 200) -> dict[str, list[SeedPremise]]:

@@ -113,6 +113,16 @@ def premise(results_dir: Path) -> list[dict]:
         convs = [shapes["convs"][c] for c in cells]
         errors = [ranking.rank_errors(s, table["cifar10"][c]) for s, c in zip(scores, cells)]
         errors12 = [ranking.rank_errors(table["cifar10_val12"][c], table["cifar10"][c]) for c in cells]
+        rho = lambda x, y, g: bench_analysis.spearman(x, y)  # noqa: E731
+        values, est, low, high, test = _across_seeds(rho, errors, [c.astype(float) for c in convs], one)
+        short = [bench_analysis.spearman(e, c.astype(float)) for e, c in zip(errors12, convs)]
+        rows.append(_row("ws-favours-simple", kind, scale, "rho(rank error, number of convolutions), mean over seeds",
+                         est, low, high, "rho", test,
+                         f"by seed {' / '.join(_f(v) for v in values)}; rho(supernet score, convolutions) "
+                         f"{_f(np.mean([bench_analysis.spearman(s, c) for s, c in zip(scores, convs)]))}, "
+                         f"rho(200-epoch accuracy, convolutions) "
+                         f"{_f(np.mean([bench_analysis.spearman(table['cifar10'][c], v) for c, v in zip(cells, convs)]))}"
+                         f"; the 12-epoch validation ranking's: {_f(np.mean(short))}"))
         for key, field in (("ws-favours-shallow", "depth"), ("ws-favours-wide", "width")):
             shape = [shapes[field][c].astype(float) for c in cells]
             values, est, low, high, test = _across_seeds(_pooled_rho, errors, shape, convs)
