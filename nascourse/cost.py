@@ -64,32 +64,34 @@ class SeedPremise:
     rho_convs_200: float  # ... of the 200-epoch accuracy with it, same cells
 
 
-def seed_premise(record: dict, bn: str = "recalibrate", draws: int = 200) -> SeedPremise:
-    """Step (i) for one saved supernet (``record["scored"]``)."""
+def seed_premise(record: dict, bn: str = "recalibrate") -> SeedPremise:
+    """Step (i) for one saved supernet (``record["scored"]``): estimates only; ``evidence_ranking`` gives
+    the intervals and tests over seeds."""
     if "scored" not in record:
         raise ValueError(f"{record.get('method')} seed {record.get('seed')} holds no scored sample: "
                          "run scripts/ranking_nb201.py with --score")
     cells = np.array(record["scored"]["cells"])
     scores = np.array(record["scored"][bn], dtype=float)
-    t = bench.table()
+    t, shapes = bench.table(), bench_analysis.shapes()
     y200, y12 = t["cifar10"][cells], t["cifar10_val12"][cells]
-    convs = bench_analysis.shapes()["convs"][cells].astype(float)
-    agree = ranking.agreement(scores, cells, "cifar10", top_k=TOP_K, n_boot=draws, seed=record["seed"])
-    fav, fav12 = (ranking.favours(s, cells, "cifar10", n_boot=draws, seed=record["seed"]) for s in (scores, y12))
-    return SeedPremise(record["method"], record["seed"], bn, len(cells), agree.kendall.estimate,
-                       stats.kendall(scores, y12, n_boot=draws, seed=record["seed"]).estimate,
-                       stats.kendall(y12, y200, n_boot=draws, seed=record["seed"]).estimate,
-                       agree.spearman_within.estimate, agree.precision, fav.depth.estimate, fav.width.estimate,
-                       fav12.depth.estimate, fav12.width.estimate, bench_analysis.spearman(scores, convs),
-                       bench_analysis.spearman(y200, convs))
+    convs = shapes["convs"][cells]
+    top = set(np.argsort(-scores, kind="stable")[:TOP_K].tolist()) & set(np.argsort(-y200, kind="stable")[:TOP_K].tolist())
+    errors, errors12 = ranking.rank_errors(scores, y200), ranking.rank_errors(y12, y200)
+    depth, width = shapes["depth"][cells].astype(float), shapes["width"][cells]
+    return SeedPremise(record["method"], record["seed"], bn, len(cells), ranking.tau_b(scores, y200),
+                       ranking.tau_b(scores, y12), ranking.tau_b(y12, y200), ranking.pooled_rho(scores, y200, convs),
+                       len(top) / TOP_K, ranking.pooled_rho(errors, depth, convs),
+                       ranking.pooled_rho(errors, width, convs), ranking.pooled_rho(errors12, depth, convs),
+                       ranking.pooled_rho(errors12, width, convs), bench_analysis.spearman(scores, convs.astype(float)),
+                       bench_analysis.spearman(y200, convs.astype(float)))
 
 
-def premise(folder: str | Path, bn: str = "recalibrate", draws: int = 200) -> dict[str, list[SeedPremise]]:
+def premise(folder: str | Path, bn: str = "recalibrate") -> dict[str, list[SeedPremise]]:
     """kind -> one :class:`SeedPremise` per saved seed, for the kinds in ``KINDS`` that have runs."""
     out = {}
     for kind in KINDS:
         seeds = runs(folder, kind)
-        scored = [seed_premise(r, bn, draws) for r in seeds.values() if "scored" in r]
+        scored = [seed_premise(r, bn) for r in seeds.values() if "scored" in r]
         if scored:
             out[kind] = scored
     return out

@@ -45,25 +45,6 @@ def _scaled(scale: dict, n: int) -> dict:
     return {**scale, "n": n}
 
 
-def _tau_b(x: np.ndarray, y: np.ndarray) -> float:
-    """Kendall's tau-b by its definition over all pairs (the sample is a few hundred cells)."""
-    i, j = np.triu_indices(len(x), 1)
-    sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
-    denom = np.sqrt(np.count_nonzero(sx) * np.count_nonzero(sy))
-    return float((sx * sy).sum() / denom) if denom else float("nan")
-
-
-def _pooled_rho(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
-    rhos, sizes = [], []
-    for g in np.unique(groups):
-        m = groups == g
-        r = bench_analysis.spearman(x[m], y[m]) if m.sum() >= 3 else float("nan")
-        if not np.isnan(r):
-            rhos.append(r)
-            sizes.append(int(m.sum()))
-    return float(np.dot(rhos, sizes) / np.sum(sizes))
-
-
 def _across_seeds(stat, xs, ys, groups, draws: int = PERMUTATIONS, seed: int = 0):
     """Mean over seeds of ``stat(x, y, groups)``, Student's t interval over the seeds, and a permutation p
     that shuffles y within each seed's groups (so thousands of cells, not five seeds, carry the test)."""
@@ -99,12 +80,12 @@ def premise(results_dir: Path) -> list[dict]:
         scale = _scaled(_scale_of(records[0], f"{cost.KINDS[kind]} supernet scoring {len(cells[0])} stratified "
                                               "cells (recalibrated BN); NB201 CIFAR-10 accuracy"), len(records))
         one = [np.zeros(len(c), dtype=int) for c in cells]
-        tau = lambda x, y, g: _tau_b(x, y)  # noqa: E731
+        tau = lambda x, y, g: ranking.tau_b(x, y)  # noqa: E731
         for key, metric, what in (("ws-ranks-cells", "cifar10", "200-epoch test"),
                                   ("ws-like-short", "cifar10_val12", "12-epoch validation")):
             truth = [table[metric][c] for c in cells]
             values, est, low, high, test = _across_seeds(tau, scores, truth, one, draws=TAU_DRAWS)
-            short = [_tau_b(table["cifar10_val12"][c], table["cifar10"][c]) for c in cells]
+            short = [ranking.tau_b(table["cifar10_val12"][c], table["cifar10"][c]) for c in cells]
             note = f"by seed {' / '.join(_f(v) for v in values)}"
             if key == "ws-ranks-cells":
                 note += f"; the 12-epoch validation ranking of the same cells: tau {_f(np.mean(short))}"
@@ -125,8 +106,8 @@ def premise(results_dir: Path) -> list[dict]:
                          f"; the 12-epoch validation ranking's: {_f(np.mean(short))}"))
         for key, field in (("ws-favours-shallow", "depth"), ("ws-favours-wide", "width")):
             shape = [shapes[field][c].astype(float) for c in cells]
-            values, est, low, high, test = _across_seeds(_pooled_rho, errors, shape, convs)
-            short = [_pooled_rho(e, s, g) for e, s, g in zip(errors12, shape, convs)]
+            values, est, low, high, test = _across_seeds(ranking.pooled_rho, errors, shape, convs)
+            short = [ranking.pooled_rho(e, s, g) for e, s, g in zip(errors12, shape, convs)]
             rows.append(_row(key, kind, scale, f"rho(rank error, {field}) within conv-count groups, mean over seeds",
                              est, low, high, "rho", test,
                              f"by seed {' / '.join(_f(v) for v in values)}; the 12-epoch validation ranking's: "

@@ -200,6 +200,30 @@ def ranks(values) -> np.ndarray:
 
 # ------ Agreement with the benchmark -------------------------------------------------------------
 
+def tau_b(x, y) -> float:
+    """Kendall's tau-b by its definition over all pairs, without interval or test: for the many small
+    rankings of a saved run (``stats.kendall`` gives the interval and p of one)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    i, j = np.triu_indices(len(x), 1)
+    sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+    denom = np.sqrt(np.count_nonzero(sx) * np.count_nonzero(sy))
+    return float((sx * sy).sum() / denom) if denom else float("nan")
+
+
+def pooled_rho(x, y, groups) -> float:
+    """Spearman's rho within groups of at least 3, averaged with the groups' sizes as weights: the
+    estimate of :func:`within_groups`, without its interval and test."""
+    x, y, groups = (np.asarray(a) for a in (x, y, groups))
+    rhos, sizes = [], []
+    for g in np.unique(groups):
+        m = groups == g
+        r = bench_analysis.spearman(x[m].astype(float), y[m].astype(float)) if m.sum() >= 3 else float("nan")
+        if not np.isnan(r):
+            rhos.append(r)
+            sizes.append(int(m.sum()))
+    return float(np.dot(rhos, sizes) / np.sum(sizes)) if rhos else float("nan")
+
+
 def within_groups(x, y, groups, draws: int = 1000, seed: int = 0) -> stats.Correlation:
     """Spearman's rho of x and y within each group, pooled as ``bench_analysis.within_groups`` pools it
     (size-weighted mean; interval resampling cells within groups; p permuting y within groups, so a

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from nascourse import bench, bench_analysis, ranking
+from nascourse import bench, bench_analysis, ranking, stats
 from nascourse.network import NB201Network
 from nascourse.ops import NB201_OPS
 from nascourse.supernet import DartsSupernet, NB201Supernet
@@ -233,3 +233,12 @@ def test_bad_input_gets_a_clear_error():
         ranking.within_groups([1, 2, 3, 4], [1, 2, 3, 4], [0, 0, 1, 1])
     with pytest.raises(ValueError, match="k must be"):
         ranking.regret(np.zeros(len(cells)), cells, k=0)
+
+
+def test_estimates_without_intervals_equal_the_full_ones():
+    rng = np.random.default_rng(1)
+    x, y = rng.integers(0, 6, 60).astype(float), rng.normal(size=60)  # ties in x
+    groups = rng.integers(0, 4, 60)
+    assert ranking.tau_b(x, y) == pytest.approx(stats.kendall(x, y, n_boot=10).estimate)
+    assert ranking.pooled_rho(x, y, groups) == pytest.approx(ranking.within_groups(x, y, groups, draws=10).estimate)
+    assert np.isnan(ranking.tau_b([1, 1, 1], [1, 2, 3]))
