@@ -179,8 +179,9 @@ print(f"NAS-Bench-201 space: {5**6:,} cells")
 # | 05 landscapes | loss surfaces, gradient variance and sharpness of a wide and a deep cell | step 3's reason |
 # | 06 selection | α's magnitude against each operation's contribution to the supernet | a cost: the cell derived from α |
 # | 07 flat architectures | neighbourhood scores, NA-RS, NA-DARTS, the α Hessian's growth | a cost, and an alternative criterion |
+# | 08 what the preference costs | three kinds of supernet ranking hundreds of NAS-Bench-201 cells; every selector in one table | step 1 over many cells, whom a supernet favours, and the cost in accuracy and rank |
 #
-# No lesson measures step 1 over many cells. The course runs every test at a scale a CPU can afford,
+# Lesson 08 closes the course with step 1 and the cost. The course runs every test at a scale a CPU can afford,
 # far below the papers', and does not assume the papers' answers: each claim gets a verdict at that
 # scale (held; held in direction, not significant; did not hold; not testable at this scale) in one
 # **evidence table**, computed from the saved runs and the NAS-Bench-201 table by `nascourse.evidence`.
@@ -448,7 +449,7 @@ assert last["val_loss"] < math.log(10), "the supernet should beat chance on the 
 # * Published cells such as DARTS's are **wide and shallow**; why searches prefer them, and what
 #   that costs, is the question of the course. Shu et al. answer in three steps (a supernet ranks
 #   cells like a short training run; a short run favours cells that converge fast; wide, shallow
-#   cells converge fast); lessons 01 to 07 test them at CPU scale, and the evidence table gives each
+#   cells converge fast); lessons 01 to 08 test them at CPU scale, and the evidence table gives each
 #   claim's verdict.
 # * **Presets** fix sizes (`tiny`, `colab`, `paper`); `NASCOURSE_PRESET`, `NASCOURSE_DEVICE` and
 #   `NASCOURSE_DATA` set the defaults; a `seed` makes a run repeat on the same machine.

@@ -102,7 +102,7 @@ for name in ("NASNET", "AMOEBANET", "ENAS", "DARTS_V2", "SNAS_MILD"):
 # (ii) Wide, shallow cells **converge fastest**, so they lead such a ranking. (iii) Fast convergence
 # is not better generalisation: trained to the end, other cells of the same space do as well or
 # better. Lesson 05 looks at *why* wide cells might converge fast (a smoother loss landscape, less
-# noisy gradients). This lesson checks (ii) and (iii).
+# noisy gradients). This lesson checks (ii) and (iii); lesson 08 measures (i) on three kinds of supernet.
 #
 # The prediction to test: **a short training budget favours wide and shallow cells more than a
 # long one.**
