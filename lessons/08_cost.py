@@ -19,7 +19,7 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nascourse/nascourse/blob/main/lessons/08_cost.ipynb)
 #
-# Runs in about 20 s on 2 CPU cores at the `tiny` preset; each supernet of the saved runs it reads took 5 to
+# Runs in about 30 s on 2 CPU cores at the `tiny` preset; each supernet of the saved runs it reads took 5 to
 # 20 minutes of a shared CPU core. No GPU needed.
 
 # %%
@@ -185,8 +185,27 @@ for name, s in (("supernet", scores), ("12-epoch ranking", table["cifar10_val12"
 # %% [markdown]
 # Within conv-count groups the tiny supernet's rank errors grow with depth (rho 0.32) and with width
 # (0.28), neither significant (p = 0.09 and 0.13); the 12-epoch ranking's barely move (0.01 and 0.03).
-# Forty-two cells and one tiny supernet decide little. The saved runs below repeat this at a larger
-# recipe, over five seeds and three kinds of supernet.
+#
+# The same sample, scored by the two other kinds of supernet the course trains: DARTS's, whose weights
+# learn under the α-weighted mixture, and the same with α frozen at its initialisation (DARTS-PT's
+# supernet for perturbation selection). Both are scored one-hot, like the RSWS supernet:
+
+# %%
+live = {"rsws": scores}
+for method in ("darts1", "fixed"):
+    trained = search(make_config(method, "nb201", preset), seed=0, device=device, dataset=dataset, progress=False)
+    live[method] = ranking.score_cells(trained.supernet, sample, train_batches, val_batches)
+for method, s in live.items():
+    print(f"{cost.KINDS[method]:28s} Kendall tau vs 200 epochs {ranking.tau_b(s, table['cifar10'][sample]):+.2f}, "
+          f"vs 12 epochs {ranking.tau_b(s, table['cifar10_val12'][sample]):+.2f}; rho within conv groups "
+          f"{ranking.pooled_rho(s, table['cifar10'][sample], convs):+.2f}; rho with the number of convolutions "
+          f"{bench_analysis.spearman(s, convs.astype(float)):+.2f}")
+
+# %% [markdown]
+# All three rank the sample against the benchmark (Kendall's tau with the 200-epoch accuracy -0.30, -0.15
+# and -0.15) and all three score cells with more convolutions lower (rho -0.51, -0.19 and -0.16).
+# Forty-two cells and three tiny supernets decide little. The saved runs below repeat this at a larger
+# recipe, over five seeds for each kind of supernet.
 #
 # ## 3. The premise at the larger recipe: three supernets, five seeds
 #
