@@ -88,8 +88,9 @@ def shapes() -> dict[str, np.ndarray]:
     return out
 
 
-def _values(target: str | np.ndarray) -> np.ndarray:
-    """A metric name or a (15625,) array -> a (15625,) float array."""
+def metric_values(target: str | np.ndarray) -> np.ndarray:
+    """A metric name (``bench.METRICS``) or a (15625,) array -> a (15625,) float array, one value per cell
+    in the benchmark's order; an oracle for checkers that grade answers computed over the table."""
     if isinstance(target, str):
         bench.check_metric(target)
         return bench.table()[target]
@@ -110,7 +111,7 @@ def budget_spearman(dataset: str = "cifar10") -> float:
     """Spearman's rho between 12-epoch and 200-epoch test accuracy over the connected cells."""
     _check_dataset(dataset)
     c = shapes()["connected"]
-    return spearman(_values(f"{dataset}_test12")[c], _values(dataset)[c])
+    return spearman(metric_values(f"{dataset}_test12")[c], metric_values(dataset)[c])
 
 
 def rank_change(dataset: str = "cifar10") -> np.ndarray:
@@ -122,8 +123,8 @@ def rank_change(dataset: str = "cifar10") -> np.ndarray:
     _check_dataset(dataset)
     c = shapes()["connected"]
     n = c.sum()
-    rank12 = n + 1 - rankdata(_values(f"{dataset}_test12")[c])  # n + 1 - ascending rank: 1 = best
-    rank200 = n + 1 - rankdata(_values(dataset)[c])
+    rank12 = n + 1 - rankdata(metric_values(f"{dataset}_test12")[c])  # n + 1 - ascending rank: 1 = best
+    rank200 = n + 1 - rankdata(metric_values(dataset)[c])
     out = np.full(bench.N_CELLS, np.nan)
     out[c] = rank12 - rank200
     return out
@@ -163,7 +164,7 @@ def shape_correlations(target: str | np.ndarray = "cifar10") -> ShapeCorrelation
 
     ``target``: a name in ``bench.METRICS`` or any (15625,) array, e.g. ``rank_change()``.
     """
-    s, values = shapes(), _values(target)
+    s, values = shapes(), metric_values(target)
     c = s["connected"]
     groups = []
     for k in range(len(bench.NB201_EDGES) + 1):
@@ -236,7 +237,7 @@ def _mean_shape(rows: np.ndarray) -> MeanShape:
 
 def top_shape(metric: str = "cifar10", k: int = 100) -> MeanShape:
     """Mean shape of the k connected cells with the highest ``metric`` (ties: lower index first)."""
-    values, c = _values(metric), shapes()["connected"]
+    values, c = metric_values(metric), shapes()["connected"]
     rows = np.flatnonzero(c)
     order = np.argsort(-values[rows], kind="stable")  # descending; stable keeps index order in ties
     return _mean_shape(rows[order[:k]])

@@ -216,8 +216,9 @@ KNOWN_OPS = DARTS_OPS + EVAL_ONLY_OPS  # every operation a published DARTS-space
 _FORM = "Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])"
 
 
-def _check_cell(cell: list, concat: list, ops: list[str] | None, name: str = "cell") -> None:
-    """Raise ValueError unless ``cell`` is 2 (op, input) pairs per node with valid inputs and concat."""
+def check_cell(cell: list, concat: list, ops: list[str] | None, name: str = "cell") -> None:
+    """Raise ValueError unless ``cell`` is 2 (op, input) pairs per node with valid inputs and concat
+    (``ops``: the allowed operations, None for any); an oracle for checkers that grade a built cell."""
     if not isinstance(cell, (list, tuple)) or len(cell) == 0 or len(cell) % 2:
         size = f"has {len(cell)} entries" if isinstance(cell, (list, tuple)) else f"= {cell!r}"
         raise ValueError(f"{name} {size}; expected a list of 2 (op, input) pairs per node, e.g. 8 for 4 nodes")
@@ -249,7 +250,7 @@ def check_genotype(genotype: Genotype | str, ops: list[str] | None = KNOWN_OPS) 
         raise ValueError(f"{genotype!r} is not a genotype; expected {_FORM}")
     genotype = Genotype(*genotype)
     for name in ("normal", "reduce"):
-        _check_cell(getattr(genotype, name), getattr(genotype, name + "_concat"), ops, name)
+        check_cell(getattr(genotype, name), getattr(genotype, name + "_concat"), ops, name)
 
 
 def _plain(genotype: Genotype) -> Genotype:
@@ -357,7 +358,7 @@ def cell_width_depth(cell: list[tuple[str, int]], concat: list[int]) -> tuple[fl
 
     Oracle for grading: ``check_width_depth`` and ``check_narrowest_deepest`` compare answers with it.
     """
-    _check_cell(cell, concat, None)
+    check_cell(cell, concat, None)
     width, d = 0.0, {0: 0, 1: 0}
     for i in range(len(cell) // 2):
         inputs = [cell[2 * i][1], cell[2 * i + 1][1]]

@@ -167,6 +167,17 @@ def _mixed(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: lis
     return _mixed_fd(train_loss, weights, arch, v, eps, method)
 
 
+def mixed_product(train_loss: LossFn, weights: list[Tensor], arch: list[Tensor], v: list[Tensor],
+                  mixed: str = "exact", eps_scale: float = 0.01) -> list[Tensor]:
+    """The mixed second derivative times a vector, ∇²_{αw} L_train · v, at the current weights: by double
+    backprop (``mixed="exact"``) or by DARTS's central difference with ε = eps_scale / ‖v‖
+    (``"finite_difference"``, DARTS eq. 8), one tensor per α. The oracle of lesson 03's
+    finite-difference exercise; the hypergradients below use the same computation."""
+    if mixed not in ("exact", "finite_difference"):
+        raise ValueError(f"mixed must be 'exact' or 'finite_difference', got {mixed!r}")
+    return _mixed(train_loss, weights, arch, v, mixed, eps_scale, "mixed_product")
+
+
 def hessian_vector_product(loss_fn: LossFn, params: Iterable[Tensor],
                            vectors: Iterable[Tensor]) -> list[Tensor]:
     """H·v with H = ∇²_params loss_fn(), by double backprop; `vectors` are shaped like `params`.

@@ -85,7 +85,7 @@ def _edge(ax, a, b, ca, cb, rad, **style):
 
 # ------ DARTS-space cells ----------------------------------------------------------------------
 
-def _check_cell(cell, concat):
+def check_cell(cell, concat):
     """Validate a cell list and its concat list; returns (steps, concat)."""
     if len(cell) == 0 or len(cell) % 2:
         raise ValueError(f"a cell needs two (op, input) pairs per intermediate node, got {len(cell)} entries")
@@ -109,7 +109,7 @@ def cell_layout(cell: list, concat: list | None = None) -> dict:
     In a column, nodes are sorted by the mean height of their inputs (fewer crossings), one unit
     apart and centred on y = 0. ``concat`` defaults to all intermediate nodes.
     """
-    steps, concat = _check_cell(cell, concat)
+    steps, concat = check_cell(cell, concat)
     preds = {i + 2: [int(j) for _, j in cell[2 * i:2 * i + 2]] for i in range(steps)}
     preds["out"] = concat
     depth = {0: 0, 1: 0}
@@ -187,7 +187,7 @@ def draw_cell(cell: list, concat: list | None = None, title: str | None = None, 
     under the drawing (default: when width and depth are shown and ``ax`` is None, i.e. the cell
     has its own figure; a grid of cells drawn into given axes would repeat it in every panel).
     """
-    steps, concat = _check_cell(cell, concat)
+    steps, concat = check_cell(cell, concat)
     caption = show_width_depth and ax is None if caption is None else caption
     fig, ax = _new_axes(ax, figsize)
     layout = cell_layout(cell, concat)

@@ -23,7 +23,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from . import plot
-from .genotypes import DARTS_V2, Genotype, _check_cell, as_genotype, cell_width_depth
+from .genotypes import DARTS_V2, Genotype, check_cell, as_genotype, cell_width_depth
 from .ops import DARTS_OPS
 
 _INPUT_NAMES = {0: "c_{k-2}", 1: "c_{k-1}"}
@@ -104,7 +104,7 @@ class CellBuilder(widgets.VBox):
         self.genotype_in = genotype
         self.cell = [(str(op), int(j)) for op, j in getattr(genotype, cell)]
         self.concat = [int(m) for m in getattr(genotype, cell + "_concat")]
-        _check_cell(self.cell, self.concat, None, cell)
+        check_cell(self.cell, self.concat, None, cell)
         # the DARTS operations a genotype can hold (never 'none'), plus any other op this cell uses
         ops = [o for o in (DARTS_OPS if ops is None else ops) if o != "none"]
         ops += sorted({op for op, _ in self.cell} - set(ops))

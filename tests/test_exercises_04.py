@@ -45,24 +45,24 @@ def test_spearman_mistakes_are_named(fn, words, capsys):
 def group_right(convs, metric):
     s = A.shapes()
     keep = s["connected"] & (s["convs"] == convs)
-    return A.spearman(s["depth"][keep], A._values(metric)[keep])
+    return A.spearman(s["depth"][keep], A.metric_values(metric)[keep])
 
 
 def group_pooled(convs, metric):
     s = A.shapes()
-    return A.spearman(s["depth"][s["connected"]], A._values(metric)[s["connected"]])
+    return A.spearman(s["depth"][s["connected"]], A.metric_values(metric)[s["connected"]])
 
 
 def group_unconnected(convs, metric):
     s = A.shapes()
     keep = s["convs"] == convs
-    return A.spearman(s["depth"][keep], A._values(metric)[keep])
+    return A.spearman(s["depth"][keep], A.metric_values(metric)[keep])
 
 
 def group_width(convs, metric):
     s = A.shapes()
     keep = s["connected"] & (s["convs"] == convs)
-    return A.spearman(s["width"][keep], A._values(metric)[keep])
+    return A.spearman(s["width"][keep], A.metric_values(metric)[keep])
 
 
 def test_group_depth_correct_passes(capsys):

@@ -13,6 +13,7 @@ import math
 import pytest
 import torch
 
+from nascourse import hypergrad
 from nascourse.hypergrad import METHODS, _mixed, hessian_vector_product, hypergradient
 
 D, N_TR, N_VAL = 5, 40, 30  # features, training and validation examples
@@ -367,3 +368,18 @@ def test_non_scalar_loss_is_reported():
     with pytest.raises(ValueError, match=r"val_loss returned \(5,\).*\.mean\(\)"):
         hypergradient(problem.train_loss, vector_loss, problem.weights, problem.arch, "first_order",
                       lr=None)
+
+
+def test_mixed_product_is_the_public_oracle_of_the_mixed_term():
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    a = torch.randn(3, requires_grad=True)
+    v = [torch.randn(3)]
+    loss = lambda: (a.exp() * w ** 2).sum() + (a * w).sum()  # noqa: E731
+    # d/dalpha <grad_w L, v> with grad_w L = 2 e^a w + a: = (2 e^a w + 1) * v
+    exact = hypergrad.mixed_product(loss, [w], [a], v)[0]
+    assert torch.allclose(exact, (2 * a.exp() * w + 1).detach() * v[0], atol=1e-6)
+    fd = hypergrad.mixed_product(loss, [w], [a], v, "finite_difference")[0]
+    assert torch.allclose(fd, exact, atol=1e-2)
+    with pytest.raises(ValueError, match="exact"):
+        hypergrad.mixed_product(loss, [w], [a], v, "forward")

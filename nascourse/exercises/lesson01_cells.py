@@ -138,7 +138,7 @@ def check_narrowest_deepest(cell) -> bool:
     enumeration of its wirings."""
     import itertools
 
-    from nascourse.genotypes import _check_cell, cell_width_depth
+    from nascourse.genotypes import check_cell, cell_width_depth
     from nascourse.ops import DARTS_OPS
 
     title = "narrowest and deepest DARTS cell"
@@ -151,7 +151,7 @@ def check_narrowest_deepest(cell) -> bool:
         cell = [tuple(e) for e in cell]
         if len(cell) != 8:
             raise ValueError(f"it has {len(cell)} entries; a DARTS cell has 4 nodes, so 8 (op, input) pairs")
-        _check_cell(cell, concat, [o for o in DARTS_OPS if o != "none"], "cell")
+        check_cell(cell, concat, [o for o in DARTS_OPS if o != "none"], "cell")
     except (TypeError, ValueError) as e:
         msg = str(e) + (" ('none' is never kept in a genotype)" if "'none'" in str(e) else "")
         return _report(title, [f"this is not a valid DARTS cell: {msg}"])

@@ -199,7 +199,7 @@ def check_mixed_fd(mixed_fd) -> bool:
     """Lesson 03, exercise 2: ``mixed_fd(train_loss, w, alpha, v)`` ≈ ∇²_{αw} L_train · v by DARTS's
     central difference with ε = 0.01 / ‖v‖₂ (Liu et al. 2019, eq. 8).
 
-    Compared with the library's finite difference (``hypergrad._mixed``) on a one-edge supernet
+    Compared with the library's finite difference (``hypergrad.mixed_product``) on a one-edge supernet
     in float64, for v = ∇_w L_val (as DARTS) and two random v of norms 10 and 0.1 (so that ε
     matters). Also checks that w is put back. A wrong answer is matched against a forward
     difference, a missing factor 2, swapped signs, a fixed ε = 0.01 and the exact double-backprop
@@ -207,7 +207,7 @@ def check_mixed_fd(mixed_fd) -> bool:
     """
     import torch
 
-    from ..hypergrad import _mixed
+    from ..hypergrad import mixed_product
 
     title = "Exercise 2 (finite-difference mixed term)"
     problems: list[str] = []
@@ -232,8 +232,8 @@ def check_mixed_fd(mixed_fd) -> bool:
     fd_vs_exact = []
     for label, v in cases:
         w0 = w.detach().clone()
-        expected = _mixed(train_loss, [w], [alpha], [v], "finite_difference", 0.01, "check_mixed_fd")[0]
-        exact = _mixed(train_loss, [w], [alpha], [v], "exact", 0.01, "check_mixed_fd")[0]
+        expected = mixed_product(train_loss, [w], [alpha], [v], "finite_difference", 0.01)[0]
+        exact = mixed_product(train_loss, [w], [alpha], [v], "exact", 0.01)[0]
         eps = 0.01 / float(v.norm())
         g_plus, g_minus, g_0 = grad_alpha_at(w0 + eps * v), grad_alpha_at(w0 - eps * v), grad_alpha_at(w0)
         central_fixed = (grad_alpha_at(w0 + 0.01 * v) - grad_alpha_at(w0 - 0.01 * v)) / 0.02

@@ -94,7 +94,7 @@ def check_group_depth_rho(fn) -> bool:
                 return _report("depth against accuracy within a conv-count group", problems)
             if _close(got, g.depth, 1e-6):
                 continue
-            values = A._values(metric)
+            values = A.metric_values(metric)
             in_group = s["convs"] == g.convs
             c = s["connected"]
             if got is None:
