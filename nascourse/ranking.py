@@ -55,7 +55,7 @@ def _check_supernet(supernet) -> None:
 
 def one_hot(supernet, cell) -> list[Tensor]:
     """The supernet's weights that select ``cell`` (a NAS-Bench-201 string, index or 6 op names):
-    ``[w]`` with ``w`` (6, |O|), 1 on each edge's operation and 0 elsewhere."""
+    ``[w]`` with ``w`` of shape ``(6, |O|)``, 1 on each edge's operation and 0 elsewhere."""
     _check_supernet(supernet)
     if isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):
         cell = bench.cell_of(int(cell))
