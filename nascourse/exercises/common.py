@@ -27,3 +27,21 @@ def _call(fn, *args, problems: list[str], label: str):
         last = traceback.extract_tb(e.__traceback__)[-1]
         problems.append(f"{label}: raised {type(e).__name__}: {e} (line {last.lineno})")
     return None
+
+
+def _float(value):
+    """The student's answer as a float, or None if it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _close(a, b, tol=1e-9) -> bool:
+    """a equals b within a relative ``tol`` (absolute below 1); a NaN answer is right where b is NaN."""
+    import math
+    if a is None or b is None:
+        return False
+    if math.isnan(b):
+        return math.isnan(a)
+    return abs(a - b) <= tol * max(1.0, abs(b))

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-from .common import _call, _report
-
-
-def _float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _close(a, b, tol=1e-9) -> bool:
-    import math
-    if a is None or b is None:
-        return False
-    if math.isnan(b):
-        return math.isnan(a)
-    return abs(a - b) <= tol * max(1.0, abs(b))
+from .common import _call, _close, _float, _report
 
 
 def _spearman_cases():
