@@ -298,7 +298,7 @@ print(f"cells in the space: 5^6 = {len(ops.NB201_OPS) ** len(nb201.NB201_EDGES):
 all_skip = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
 record = bench.lookup(all_skip)  # the benchmark's table, shipped with nascourse
 print(f"all-skip cell: NAS-Bench-201 index {record.index}, CIFAR-10 test accuracy after 200 epochs "
-      f"{record.cifar10:.1f}%")
+      f"{record.cifar10:.2f}%")
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
 plot.draw_nb201_cell(arch_str, ax=axes[0], title="a NAS-Bench-201 cell")
 plot.draw_nb201_cell(all_skip, ax=axes[1], title=f"the all-skip cell ({record.cifar10:.1f}% on CIFAR-10)")
@@ -308,8 +308,8 @@ plt.show()
 # **What did we see.** The left cell reads: node 1 is a 3×3 convolution of the input; node 2 adds
 # a convolution of the input and an average pool of node 1; node 3 adds the input, a convolution
 # of node 1, and node 2. The right cell has no parameters at all: every edge is the identity, and
-# the network it builds reaches only 54.3% test accuracy on CIFAR-10 in the benchmark (the
-# look-up printed above; the benchmark's own table gives 54.30% [Dong & Yang, ICLR 2020]). Keep it
+# the network it builds reaches only 54.30% test accuracy on CIFAR-10 in the benchmark (the
+# look-up printed above, the figure of the benchmark's own table [Dong & Yang, ICLR 2020]). Keep it
 # in mind: it is the cell that DARTS drifts towards on this space (lesson 02).
 
 # %% [markdown]
