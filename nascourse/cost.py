@@ -27,7 +27,8 @@ from . import bench, bench_analysis, ranking, sharpness, stats
 
 KINDS = {"rsws": "uniform single path (RSWS)", "darts1": "DARTS (α-weighted)", "fixed": "fixed α"}
 ES_SCALED = dict(window=3, delta=2, start_epoch=2)  # RobustDARTS's rule (5, 4, from epoch 10 of 50) shrunk to 12
-TOP_K = 10  # top-k precision and the shortlist of the depth-aware remedy's larger variant
+TOP_K = 10  # top-k precision
+REMEDY_K = 5  # the depth-aware remedy takes the deepest of the ranker's top REMEDY_K
 
 
 def _read(path: Path) -> dict:
@@ -138,7 +139,8 @@ def picks(results_dir: str | Path) -> dict[str, dict[int, int]]:
         for seed, r in runs(ranked, kind).items():
             if "scored" in r:
                 put(f"top-1 of the sample by the {kind} supernet", seed, _sample_pick(r, "top1"))
-                put(f"deepest of the top 5 by the {kind} supernet", seed, _sample_pick(r, "deepest5"))
+                put(f"deepest of the top {REMEDY_K} by the {kind} supernet", seed,
+                    _sample_pick(r, f"deepest{REMEDY_K}"))
     selection = results_dir / "selection-nb201"
     for p in sorted(selection.glob("seed*.json")):
         r = _read(p)

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from . import bench, bench_analysis, cost, ranking
+from .cost import REMEDY_K
 from .claims import _f, _row, _scale, _stats
 
 RANDOM_BUDGET = 20  # look-ups of random search: the paths RSWS ranks at its last epoch at this recipe
 RANDOM_DRAWS = 1000
-REMEDY_K = 5
 PERMUTATIONS = 1000  # draws of the permutation tests across seeds
 TAU_DRAWS = 300  # the same for Kendall's tau, which costs more per draw
 
@@ -148,16 +148,14 @@ def remedy(results_dir: Path) -> list[dict]:
     results_dir = Path(results_dir)
     folder = results_dir / "ranking-nb201"
     t = bench.table()["cifar10"]
+    picks = cost.picks(results_dir)
     rows = []
     for kind in cost.KINDS:
         scored = [r for r in cost.runs(folder, kind).values() if "scored" in r]
         if len(scored) < 2:
             continue
-        top1, deep = [], []
-        for r in scored:
-            cells, scores = np.array(r["scored"]["cells"]), np.array(r["scored"]["recalibrate"])
-            top1.append(t[cells[np.argsort(-scores, kind="stable")[0]]])
-            deep.append(t[ranking.depth_aware_pick(scores, cells, k=REMEDY_K)])
+        top1 = t[list(picks[f"top-1 of the sample by the {kind} supernet"].values())]
+        deep = t[list(picks[f"deepest of the top {REMEDY_K} by the {kind} supernet"].values())]
         est, low, high, test = _over_seeds(np.array(deep) - np.array(top1))
         scale = _scaled(_scale_of(scored[0], f"{cost.KINDS[kind]} supernet's ranking of its stratified sample; "
                                              "NB201 200-epoch accuracy"), len(scored))
